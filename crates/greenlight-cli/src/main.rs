@@ -1,0 +1,250 @@
+//! The `greenlight` command: argument parsing, output selection and exit status over the
+//! `greenlight` engine crate. Exit status: 0 go, 1 no-go, 2 usage or input error.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use greenlight::catalog::{looks_secret_name, Catalog};
+use greenlight::check::{check, CheckOptions};
+use greenlight::error::InputError;
+use greenlight::finding::Verdict;
+use greenlight::manifest::Manifest;
+use greenlight::report::{render_human, render_json};
+use greenlight::rules::{build_views, Rule, RULES};
+use greenlight::source::{self, Environment, LoadOptions};
+
+#[derive(Parser)]
+#[command(name = "greenlight", version, about = "The go/no-go gate for putting an application into production", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EnvFormat {
+    Json,
+    Dotenv,
+    Shell,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate one environment's configuration against the manifest: go or no-go.
+    Check {
+        /// The manifest.
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        /// The environment to check.
+        #[arg(long = "env", short = 'e', default_value = "production")]
+        environment: String,
+        #[arg(long, short, value_enum, default_value = "human")]
+        format: ReportFormat,
+        /// Also read the process environment (declared variables only).
+        #[arg(long)]
+        process_env: bool,
+        /// Measure rotation ages against this time (RFC 3339) instead of now.
+        #[arg(long, hide = true)]
+        now: Option<String>,
+    },
+    /// Print the resolved environment: what the application will really receive.
+    Env {
+        /// Files to read instead of a manifest environment (.env, wrangler.toml#env.X, x.json).
+        files: Vec<PathBuf>,
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        /// The manifest environment to print (when no FILE is given).
+        #[arg(long = "env", short = 'e')]
+        environment: Option<String>,
+        #[arg(long, short, value_enum, default_value = "dotenv")]
+        format: EnvFormat,
+        /// Print secrets unmasked.
+        #[arg(long)]
+        reveal: bool,
+        /// A literal parse: no `${VAR}` interpolation.
+        #[arg(long)]
+        no_expand: bool,
+        /// Let the process environment take part, as dotenv-expand does at run time.
+        #[arg(long)]
+        process_env: bool,
+    },
+    /// List the rules with their default severity.
+    Rules {
+        #[arg(long, short, value_enum, default_value = "human")]
+        format: ReportFormat,
+    },
+    /// Show one rule's documentation, with a failing and a passing example.
+    Explain {
+        /// A rule id, e.g. placeholder-value.
+        rule: String,
+    },
+    /// List the formats of the built-in catalog.
+    Formats,
+}
+
+/// Writes to stdout; a closed pipe (`greenlight … | head`) ends the program quietly.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn main() -> ExitCode {
+    // A panic message may carry data; never print it. Say where, and how to report it.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("greenlight: internal error{at}; please report it (no details are printed, as they may contain secrets)");
+    }));
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("greenlight: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, InputError> {
+    match command {
+        Command::Check { manifest, environment, format, process_env, now } => {
+            let manifest = Manifest::load(&manifest)?;
+            let now = now
+                .map(|n| n.parse().map_err(|_| InputError::Usage(format!("--now `{n}` is not an RFC 3339 date-time"))))
+                .transpose()?;
+            let options = CheckOptions { environment, load: LoadOptions { process_env, no_expand: false }, now };
+            let checked = check(&manifest, &options)?;
+            let text = match format {
+                ReportFormat::Human => render_human(&checked.report, &manifest.project.name, color_stdout()),
+                ReportFormat::Json => render_json(&checked.report) + "\n",
+            };
+            emit(&text);
+            Ok(match checked.report.verdict {
+                Verdict::Go => ExitCode::SUCCESS,
+                Verdict::NoGo => ExitCode::from(1),
+            })
+        }
+        Command::Env { files, manifest, environment, format, reveal, no_expand, process_env } => {
+            let (env, secret): (Environment, Box<dyn Fn(&str, &str) -> bool>) = if files.is_empty() {
+                let manifest = Manifest::load(&manifest)?;
+                let environment = environment.unwrap_or_else(|| "production".into());
+                let env = source::load_environment(&manifest, &environment, &LoadOptions { process_env, no_expand })?;
+                let secrets: Vec<String> = build_views(&manifest, &environment, &env)
+                    .into_iter()
+                    .filter(|v| v.secret)
+                    .map(|v| v.name.to_owned())
+                    .collect();
+                (env, Box::new(move |name: &str, _: &str| secrets.iter().any(|s| s == name)))
+            } else {
+                if environment.is_some() {
+                    return Err(InputError::Usage("give either --env or FILEs, not both".into()));
+                }
+                let process: Option<HashMap<String, String>> = process_env.then(|| {
+                    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect()
+                });
+                let env = source::load_paths(&files, process.as_ref(), no_expand)?;
+                let catalog = Catalog::builtin();
+                (
+                    env,
+                    Box::new(move |name: &str, value: &str| {
+                        looks_secret_name(name) || catalog.recognise(value).is_some_and(|f| f.secret && !f.client_safe)
+                    }),
+                )
+            };
+            for issue in &env.issues {
+                eprintln!("warning: {}:{}:{}: {}", issue.origin.path, issue.origin.line, issue.origin.column, issue.message);
+            }
+            let pairs: Vec<(String, String)> = env
+                .resolved()
+                .map(|a| {
+                    let shown = if reveal { a.value.clone() } else { greenlight::mask::display_value(&a.value, secret(&a.name, &a.value)) };
+                    (a.name.clone(), shown)
+                })
+                .collect();
+            emit(&render_env(&pairs, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { format } => {
+            let text = match format {
+                ReportFormat::Human => {
+                    let width = RULES.iter().map(|r| r.rule.id().len()).max().unwrap_or(0);
+                    RULES
+                        .iter()
+                        .map(|r| format!("{:width$}  {:14}  {}\n", r.rule.id(), r.severity.as_str(), r.summary))
+                        .collect::<String>()
+                }
+                ReportFormat::Json => {
+                    let list: Vec<_> = RULES
+                        .iter()
+                        .map(|r| serde_json::json!({"id": r.rule.id(), "severity": r.severity.as_str(), "summary": r.summary}))
+                        .collect();
+                    serde_json::to_string_pretty(&list).expect("json") + "\n"
+                }
+            };
+            emit(&text);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => {
+            let Ok(r) = rule.parse::<Rule>() else {
+                let ids: Vec<&str> = RULES.iter().map(|r| r.rule.id()).collect();
+                let hint = greenlight::did_you_mean(&rule, ids).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+                return Err(InputError::Usage(format!("unknown rule `{rule}`{hint}; `greenlight rules` lists them")));
+            };
+            emit(r.info().doc);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Formats => {
+            let catalog = Catalog::builtin();
+            let width = catalog.formats().iter().map(|f| f.id.len()).max().unwrap_or(0);
+            let text: String = catalog
+                .formats()
+                .iter()
+                .map(|f| {
+                    let tag = if f.secret && !f.client_safe { "secret" } else if f.client_safe { "public" } else { "" };
+                    format!("{:width$}  {:6}  {}\n", f.id, tag, f.title)
+                })
+                .collect();
+            emit(&text);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn render_env(pairs: &[(String, String)], format: EnvFormat) -> String {
+    match format {
+        EnvFormat::Json => {
+            let map: serde_json::Map<String, serde_json::Value> =
+                pairs.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+            serde_json::to_string(&map).expect("json") + "\n"
+        }
+        EnvFormat::Dotenv => pairs.iter().map(|(k, v)| format!("{k}={}\n", dotenv_quote(v))).collect(),
+        EnvFormat::Shell => pairs.iter().map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''"))).collect(),
+    }
+}
+
+/// Quotes a value so that node's dotenv reads it back unchanged where its dialect allows.
+fn dotenv_quote(v: &str) -> String {
+    let plain = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:@,+=%~*…".contains(c));
+    if plain || v.is_empty() {
+        v.to_owned()
+    } else if !v.contains('\'') && !v.contains('\n') {
+        format!("'{v}'")
+    } else {
+        format!("\"{}\"", v.replace('\n', "\\n").replace('\r', "\\r"))
+    }
+}

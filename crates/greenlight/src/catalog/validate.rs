@@ -1,0 +1,463 @@
+//! The generic validators behind [`super::Check`], and placeholder recognition.
+//!
+//! Hand-written where no crate fits: the crontab grammar (the `cron` crates implement Quartz's
+//! six-field dialect, not crontab(5)), durations in the forms configuration files use, and the
+//! placeholder heuristics, which are greenlight's own knowledge. URLs are parsed with `url`,
+//! base64 with `base64`, dates with `chrono`.
+
+use std::sync::LazyLock;
+
+use base64::Engine as _;
+use regex::Regex;
+
+use super::{Check, Format};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Live,
+    Test,
+}
+
+pub(super) fn validate(f: &Format, value: &str, param: Option<usize>, values: &[String]) -> Result<(), String> {
+    if let Some(min) = f.min_length {
+        if value.chars().count() < min {
+            return Err(format!("is {} characters long; a {} needs at least {min}", value.chars().count(), f.title));
+        }
+    }
+    match f.check {
+        Check::Pattern | Check::Any => Ok(()),
+        Check::Secret => non_empty(value),
+        Check::Url => url(value, &["http", "https", "ws", "wss"]).map(|_| ()),
+        Check::HttpsUrl => url(value, &["https"]).map(|_| ()),
+        Check::Email => email(value),
+        Check::Hostname => hostname(value),
+        Check::Bool => parse_bool(value).map(|_| ()).ok_or_else(|| "is not a boolean (true/false, 1/0, yes/no, on/off)".into()),
+        Check::Int => {
+            let n: i64 = value.trim().parse().map_err(|_| "is not an integer".to_string())?;
+            bounds(n as f64, f.min, f.max)
+        }
+        Check::Float => {
+            let n: f64 = value.trim().parse().map_err(|_| "is not a number".to_string())?;
+            if !n.is_finite() {
+                return Err("is not a finite number".into());
+            }
+            bounds(n, f.min, f.max)
+        }
+        Check::Enum => {
+            let allowed: &[String] = if values.is_empty() { &f.values } else { values };
+            let ok = allowed
+                .iter()
+                .any(|a| if f.case_insensitive { a.eq_ignore_ascii_case(value) } else { a == value });
+            if ok || allowed.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("is not one of {}", allowed.join(", ")))
+            }
+        }
+        Check::Duration => parse_duration(value).map(|_| ()).ok_or_else(|| "is not a duration such as 30s, 15m, 7d or PT30M".into()),
+        Check::Cron => cron(value),
+        Check::Uuid => uuid(value),
+        Check::Datetime => parse_datetime(value).map(|_| ()).ok_or_else(|| "is not an RFC 3339 date-time or YYYY-MM-DD date".into()),
+        Check::Fernet => fernet(value),
+        Check::KeyBytes => key_bytes(value, param.or(f.bytes).unwrap_or(32)),
+        Check::Hex => hex(value, param.or(f.bytes)),
+        Check::Base64 => base64_bytes(value, param.or(f.bytes)),
+        Check::Jwt => jwt(value),
+        Check::PostgresUrl => postgres_url(value),
+        Check::RedisUrl => redis_url(value),
+        Check::Origins => origins(value),
+    }
+}
+
+fn non_empty(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        Err("is empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn bounds(n: f64, min: Option<f64>, max: Option<f64>) -> Result<(), String> {
+    if let Some(min) = min {
+        if n < min {
+            return Err(format!("is below the minimum {min}"));
+        }
+    }
+    if let Some(max) = max {
+        if n > max {
+            return Err(format!("is above the maximum {max}"));
+        }
+    }
+    Ok(())
+}
+
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" | "y" => Some(true),
+        "false" | "0" | "no" | "off" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+pub(crate) fn url(value: &str, schemes: &[&str]) -> Result<url::Url, String> {
+    let parsed = url::Url::parse(value).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(format!("uses the `{}` scheme; expected {}", parsed.scheme(), schemes.join(" or ")));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    Ok(parsed)
+}
+
+fn email(value: &str) -> Result<(), String> {
+    static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$").expect("email regex")
+    });
+    if EMAIL.is_match(value) {
+        Ok(())
+    } else {
+        Err("is not an e-mail address".into())
+    }
+}
+
+fn hostname(value: &str) -> Result<(), String> {
+    static HOST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$").expect("host regex")
+    });
+    if HOST.is_match(value) {
+        Ok(())
+    } else {
+        Err("is not a host name".into())
+    }
+}
+
+/// Parses `30s`, `15m`, `1h30m`, `7d`, `2w`, `500ms` and ISO-8601 `PT30M`/`P1D` into seconds.
+pub fn parse_duration(value: &str) -> Option<f64> {
+    static HUMAN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w|y))+$").expect("duration regex"));
+    static PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)").expect("part regex"));
+    static ISO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$").expect("iso regex")
+    });
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if HUMAN.is_match(v) {
+        return Some(
+            PART.captures_iter(v)
+                .map(|c| {
+                    let n: f64 = c[1].parse().unwrap_or(0.0);
+                    n * match &c[2] {
+                        "ms" => 0.001,
+                        "s" => 1.0,
+                        "m" => 60.0,
+                        "h" => 3600.0,
+                        "d" => 86_400.0,
+                        "w" => 604_800.0,
+                        _ => 31_536_000.0,
+                    }
+                })
+                .sum(),
+        );
+    }
+    let c = ISO.captures(v)?;
+    if v == "P" || v.ends_with('T') {
+        return None;
+    }
+    let g = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(0.0);
+    Some(g(1) * 31_536_000.0 + g(2) * 2_592_000.0 + g(3) * 604_800.0 + g(4) * 86_400.0 + g(5) * 3600.0 + g(6) * 60.0 + g(7))
+}
+
+/// crontab(5): five fields or an `@` macro.
+fn cron(value: &str) -> Result<(), String> {
+    const MACROS: &[&str] = &["@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+    let v = value.trim();
+    if v.starts_with('@') {
+        return if MACROS.contains(&v) { Ok(()) } else { Err(format!("`{v}` is not a cron macro")) };
+    }
+    let fields: Vec<&str> = v.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!("has {} fields; a crontab schedule has 5 (minute hour day month weekday)", fields.len()));
+    }
+    const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let specs: [(&str, u32, u32, &[&str], u32); 5] = [
+        ("minute", 0, 59, &[], 0),
+        ("hour", 0, 23, &[], 0),
+        ("day of month", 1, 31, &[], 0),
+        ("month", 1, 12, MONTHS, 1),
+        ("day of week", 0, 7, DAYS, 0),
+    ];
+    for (field, (name, lo, hi, names, base)) in fields.iter().zip(specs) {
+        let number = |s: &str| -> Option<u32> {
+            s.parse::<u32>().ok().or_else(|| {
+                names.iter().position(|n| n.eq_ignore_ascii_case(s)).map(|i| i as u32 + base)
+            })
+        };
+        for item in field.split(',') {
+            let (range, step) = match item.split_once('/') {
+                Some((r, s)) => (r, Some(s)),
+                None => (item, None),
+            };
+            if let Some(step) = step {
+                if step.parse::<u32>().map_or(true, |s| s == 0) {
+                    return Err(format!("has an invalid step `{step}` in the {name} field"));
+                }
+            }
+            if range == "*" {
+                continue;
+            }
+            let (a, b) = match range.split_once('-') {
+                Some((a, b)) => (a, Some(b)),
+                None => (range, None),
+            };
+            let start = number(a).ok_or_else(|| format!("has `{a}` in the {name} field"))?;
+            let end = match b {
+                Some(b) => number(b).ok_or_else(|| format!("has `{b}` in the {name} field"))?,
+                None => start,
+            };
+            if start < lo || end > hi || start > end {
+                return Err(format!("has `{range}` outside {lo}-{hi} in the {name} field"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn uuid(value: &str) -> Result<(), String> {
+    static UUID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$").expect("uuid regex")
+    });
+    if UUID.is_match(value) {
+        Ok(())
+    } else {
+        Err("is not a UUID".into())
+    }
+}
+
+pub fn parse_datetime(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let v = value.trim();
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Some(dt.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|dt| dt.and_utc())
+}
+
+fn decode_base64(value: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(value).ok())
+}
+
+fn fernet(value: &str) -> Result<(), String> {
+    use base64::engine::general_purpose::URL_SAFE;
+    if value.starts_with("gAAAAA") {
+        return Err("is a Fernet token (an encrypted message), not a Fernet key".into());
+    }
+    match URL_SAFE.decode(value) {
+        Ok(bytes) if bytes.len() == 32 => Ok(()),
+        Ok(bytes) => Err(format!("decodes to {} bytes; a Fernet key is 32 bytes of url-safe base64 (44 characters)", bytes.len())),
+        Err(_) => Err("is not url-safe base64 with padding; a Fernet key is 44 characters ending in `=`".into()),
+    }
+}
+
+fn key_bytes(value: &str, bytes: usize) -> Result<(), String> {
+    if value.len() == bytes * 2 && value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(());
+    }
+    match decode_base64(value) {
+        Some(b) if b.len() == bytes => Ok(()),
+        _ => Err(format!("is neither {} hex characters nor base64 of {bytes} bytes", bytes * 2)),
+    }
+}
+
+fn hex(value: &str, bytes: Option<usize>) -> Result<(), String> {
+    if value.is_empty() || value.len() % 2 != 0 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err("is not hex-encoded bytes".into());
+    }
+    match bytes {
+        Some(n) if value.len() != n * 2 => Err(format!("is {} bytes of hex; expected {n} bytes ({} characters)", value.len() / 2, n * 2)),
+        _ => Ok(()),
+    }
+}
+
+fn base64_bytes(value: &str, bytes: Option<usize>) -> Result<(), String> {
+    let decoded = decode_base64(value).ok_or_else(|| "is not base64".to_string())?;
+    match bytes {
+        Some(n) if decoded.len() != n => Err(format!("decodes to {} bytes; expected {n}", decoded.len())),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes a JWT's payload (claims) without verifying it.
+pub fn jwt_claims(value: &str) -> Option<serde_json::Value> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = value.split('.');
+    let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || s.is_empty() {
+        return None;
+    }
+    let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+    header.get("alg")?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()
+}
+
+fn jwt(value: &str) -> Result<(), String> {
+    jwt_claims(value).map(|_| ()).ok_or_else(|| "is not a JSON Web Token (three base64url parts with a JSON header)".into())
+}
+
+fn postgres_url(value: &str) -> Result<(), String> {
+    let u = url::Url::parse(value).map_err(|e| format!("is not a valid connection URI ({e})"))?;
+    if !matches!(u.scheme(), "postgres" | "postgresql") {
+        return Err(format!("uses the `{}` scheme; expected postgresql://", u.scheme()));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    for (k, v) in u.query_pairs() {
+        if k == "sslmode" && !["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(&v.as_ref()) {
+            return Err(format!("has an unknown sslmode `{v}`"));
+        }
+    }
+    Ok(())
+}
+
+fn redis_url(value: &str) -> Result<(), String> {
+    let u = url::Url::parse(value).map_err(|e| format!("is not a valid connection URI ({e})"))?;
+    if !matches!(u.scheme(), "redis" | "rediss") {
+        return Err(format!("uses the `{}` scheme; expected redis:// or rediss://", u.scheme()));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    let db = u.path().trim_start_matches('/');
+    if !db.is_empty() && db.parse::<u32>().is_err() {
+        return Err(format!("has `{db}` where the database number goes"));
+    }
+    Ok(())
+}
+
+fn origins(value: &str) -> Result<(), String> {
+    for origin in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        if origin == "*" {
+            continue;
+        }
+        let u = url(origin, &["http", "https"]).map_err(|e| format!("has `{origin}` which {e}"))?;
+        if u.path() != "/" || origin.ends_with('/') || u.query().is_some() {
+            return Err(format!("has `{origin}`, which is not a bare origin (scheme://host[:port])"));
+        }
+    }
+    Ok(())
+}
+
+/// Generic placeholder signals, checked on every value before its format: template markers
+/// (`YOUR_…`, `<your_…>`, `…_here`), filler (`xxx`, `changeme`, `...`), documented sample values
+/// of the catalog, and repeated or sequential characters. Returns why the value is a placeholder.
+pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static str> {
+    static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?i)(?:^|[^a-z0-9])your(?:[_\-. ]|$)|^your[a-z]|<[^<>]*>|\[\[[^\]]*\]\]|\{\{[^}]*\}\}|",
+            r"(?:^|[_\-.])here$|xxx|\.\.\.|…|",
+            r"(?:^|[^a-z])(?:change[_-]?me|replace[_-]?me|placeholder|fill[_-]?me|insert[_-]?here|todo|tbd|fixme|dummy|redacted)(?:[^a-z]|$)|",
+            r"^(?:path[_-]to[_-]|generate[_-]with)|yyyy-mm-dd|:password@|@host(?:[:/]|$)|://user:|",
+            r"(?:^|[./@])example\.(?:com|org|net)(?:$|[/:])|xyzcompany|examplepublickey",
+        ))
+        .expect("placeholder regex")
+    });
+    static ALL_CAPS_NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[A-Z]+(?:_[A-Z0-9]+)+$").expect("caps regex"));
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if let Some(f) = format {
+        if f.is_documented_sample(v) {
+            return Some("is a documented sample value");
+        }
+    }
+    if MARKERS.is_match(v) {
+        return Some("looks like a template placeholder");
+    }
+    // Filler words are placeholders only where a secret is expected: `test` is a fine NODE_ENV.
+    static FILLER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:secret|password|passwd|pass|test|testing|example|sample|default|demo|null|none|undefined|foo|bar|abc|abc123|admin|root|key|token|value|string)$")
+            .expect("filler regex")
+    });
+    if format.is_some_and(|f| f.secret) && FILLER.is_match(v) {
+        return Some("is a filler word, not a secret");
+    }
+    let chars: Vec<char> = v.chars().collect();
+    if chars.len() >= 6 && chars.iter().all(|&c| c == chars[0]) {
+        return Some("is one character repeated");
+    }
+    let lower = v.to_ascii_lowercase();
+    if lower.contains("1234567890") || lower.contains("abcdefghij") || lower.contains("a1b2c3d4") {
+        return Some("contains a keyboard sequence");
+    }
+    // `APP_ID`, `SECRET_KEY`: a variable name pasted where its value belongs. Only for typed or
+    // secret formats, since enumerations legitimately use such words.
+    if format.is_some_and(|f| f.check != Check::Enum && f.check != Check::Any) && ALL_CAPS_NAME.is_match(v) {
+        return Some("is a variable name, not a value");
+    }
+    None
+}
+
+/// Names that conventionally hold secrets, for variables the manifest does not declare.
+pub fn looks_secret_name(name: &str) -> bool {
+    static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH|SIGNING_?KEY|ENCRYPTION_?KEY|DSN_SECRET)(?:_|$)|_KEY$").expect("secret name regex")
+    });
+    static PUBLIC_NAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(?:PUBLIC|PUBLISHABLE|SITE)_?KEY$|_KEY_ID$|KEY_ID$|_ID$").expect("public name regex")
+    });
+    SECRET_NAME.is_match(name) && !PUBLIC_NAME.is_match(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_from_the_seeds() {
+        for v in [
+            "YOUR_CLOUDFLARE_ACCOUNT_ID",
+            "sk_live_YOUR_STRIPE_SECRET",
+            "<generate_with_openssl_rand_hex_32>",
+            "your_account_id",
+            "sk_live_your_key_here",
+            "mc_your_key_here",
+            "PATH_TO_KEY_JSON",
+            "https://your-domain.com/api/stripe/webhook",
+            "changeme",
+            "xxxxxxxx",
+        ] {
+            assert!(is_placeholder(v, None).is_some(), "{v}");
+        }
+        for v in ["production", "noreply@rosstaxacademy.com", "https://api.rosstaxacademy.com", "gpt-4-turbo", "Ross Tax Academy", "true", "apikey"] {
+            assert!(is_placeholder(v, None).is_none(), "{v}");
+        }
+    }
+
+    #[test]
+    fn secret_names() {
+        assert!(looks_secret_name("STRIPE_SECRET_KEY"));
+        assert!(looks_secret_name("JWT_SECRET"));
+        assert!(looks_secret_name("OPENAI_API_KEY"));
+        assert!(!looks_secret_name("STRIPE_PUBLIC_KEY"));
+        assert!(!looks_secret_name("R2_ACCESS_KEY_ID"));
+        assert!(!looks_secret_name("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30d"), Some(30.0 * 86_400.0));
+        assert_eq!(parse_duration("1h30m"), Some(5400.0));
+        assert_eq!(parse_duration("PT30M"), Some(1800.0));
+        assert_eq!(parse_duration("soon"), None);
+    }
+}

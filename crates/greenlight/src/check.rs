@@ -1,0 +1,102 @@
+//! `greenlight check`: loads one environment, runs every rule, applies the manifest's rule
+//! levels and the sources' allow comments, and returns the report.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::catalog::Catalog;
+use crate::error::InputError;
+use crate::finding::{Finding, Report};
+use crate::fingerprint::Fingerprinter;
+use crate::manifest::Manifest;
+use crate::rules::{self, build_views, location_of, Context, OtherSecret, RULES};
+use crate::source::{self, Environment, LoadOptions};
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub environment: String,
+    pub load: LoadOptions,
+    /// The time rotation ages are measured against (tests pin it).
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// The result of a check: the report and the environment it was computed from.
+pub struct Checked {
+    pub report: Report,
+    pub env: Environment,
+}
+
+pub fn check(manifest: &Manifest, options: &CheckOptions) -> Result<Checked, InputError> {
+    let env = source::load_environment(manifest, &options.environment, &options.load)?;
+    let findings = check_loaded(manifest, &options.environment, &env, options)?;
+    let report = Report::new("check", Some(options.environment.clone()), findings);
+    Ok(Checked { report, env })
+}
+
+/// Runs the rules on an already loaded environment.
+pub fn check_loaded(manifest: &Manifest, environment: &str, env: &Environment, options: &CheckOptions) -> Result<Vec<Finding>, InputError> {
+    let fingerprinter = Fingerprinter::random();
+    let fingerprint = |v: &str| fingerprinter.fingerprint(v);
+
+    // Secrets of the other environments whose sources exist, by keyed fingerprint.
+    let mut other_secrets: HashMap<_, Vec<OtherSecret>> = HashMap::new();
+    for other in manifest.environments.keys().filter(|e| e.as_str() != environment) {
+        if !source::sources_exist(manifest, other) {
+            continue;
+        }
+        // Another environment that cannot be read is not this environment's problem.
+        let Ok(other_env) = source::load_environment(manifest, other, &LoadOptions { process_env: false, no_expand: options.load.no_expand }) else {
+            continue;
+        };
+        for view in build_views(manifest, other, &other_env) {
+            if !view.secret || !view.has_real_value() {
+                continue;
+            }
+            let a = view.assignment.expect("has a value");
+            other_secrets.entry(fingerprint(&a.value)).or_default().push(OtherSecret {
+                environment: other.clone(),
+                variable: view.name.to_owned(),
+                location: location_of(a),
+            });
+        }
+    }
+
+    let cx = Context {
+        manifest,
+        environment,
+        production: manifest.is_production(environment),
+        env,
+        vars: build_views(manifest, environment, env),
+        catalog: Catalog::builtin(),
+        now: options.now.unwrap_or_else(Utc::now),
+        other_secrets,
+        fingerprint: &fingerprint,
+    };
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let level = manifest.rule_levels.get(&rule.rule).copied();
+        if level == Some(crate::manifest::RuleLevel::Off) {
+            continue;
+        }
+        let mut out = Vec::new();
+        (rule.run)(&cx, &mut out);
+        for mut f in out {
+            if let Some(severity) = level.and_then(|l| l.severity()) {
+                f.severity = severity;
+            }
+            if let Some(loc) = &f.location {
+                if env.allows(&loc.path, loc.line, f.rule.id()) {
+                    continue;
+                }
+            }
+            findings.push(f);
+        }
+    }
+    Ok(findings)
+}
+
+/// Convenience for callers that only need the rules' registry.
+pub fn rules() -> &'static [rules::RuleInfo] {
+    RULES
+}

@@ -1,0 +1,120 @@
+//! The finding model every command reports through, and the report envelope of DESIGN.md.
+//! Findings know nothing about rendering; `report` turns them into text, JSON and more.
+
+use serde::Serialize;
+
+use crate::rules::Rule;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks go-live.
+    Critical,
+    Warning,
+    Recommendation,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Recommendation => "recommendation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The source line shown under a finding, with the value already masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub line_text: String,
+    /// Character range of the (masked) value within `line_text`.
+    pub columns: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub variable: Option<String>,
+    pub service: Option<String>,
+    pub location: Option<Location>,
+    /// The value as it may be shown: masked when it is a secret.
+    pub value: Option<String>,
+    #[serde(skip)]
+    pub help: Option<String>,
+    #[serde(skip)]
+    pub snippet: Option<Snippet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Go,
+    NoGo,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Go => "go",
+            Verdict::NoGo => "no-go",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub critical: usize,
+    pub warning: usize,
+    pub recommendation: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool { name: "greenlight", version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// The envelope of every command's result (DESIGN.md, "Output").
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: Tool,
+    pub command: &'static str,
+    pub environment: Option<String>,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn new(command: &'static str, environment: Option<String>, mut findings: Vec<Finding>) -> Report {
+        findings.sort_by(|a, b| {
+            (a.severity, &a.location, a.rule.id(), &a.variable).cmp(&(b.severity, &b.location, b.rule.id(), &b.variable))
+        });
+        let mut summary = Summary::default();
+        for f in &findings {
+            match f.severity {
+                Severity::Critical => summary.critical += 1,
+                Severity::Warning => summary.warning += 1,
+                Severity::Recommendation => summary.recommendation += 1,
+            }
+        }
+        let verdict = if summary.critical > 0 { Verdict::NoGo } else { Verdict::Go };
+        Report { tool: Tool::default(), command, environment, verdict, summary, findings }
+    }
+}

@@ -1,0 +1,500 @@
+//! `greenlight.toml`: what an application needs in production.
+//!
+//! Parsed with serde in a first pass (unknown keys are errors that point at their line), then
+//! validated as a whole in a second pass that collects every problem at once: unknown formats
+//! (with a did-you-mean), malformed conditions, patterns and durations, references to unknown
+//! environments, variables and rules. See `docs/manifest.md` for the reference.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::catalog::Catalog;
+use crate::condition::Condition;
+use crate::error::{InputError, ManifestProblem};
+use crate::finding::Severity;
+use crate::rules::Rule;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    pub name: String,
+    /// The environments in the order they are reported; defaults to the `[environments]` tables.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// Variables the application reads that are not worth declaring (`npm_*`, `PATH`, …).
+    #[serde(default)]
+    pub ignore_undeclared: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SourceSpec {
+    /// `".env.production"`, `"wrangler.toml#env.production"`, `"config.json#/env"`.
+    Path(String),
+    Table {
+        path: String,
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default)]
+        optional: bool,
+    },
+}
+
+impl SourceSpec {
+    pub fn path(&self) -> &str {
+        match self {
+            SourceSpec::Path(p) => p,
+            SourceSpec::Table { path, .. } => path,
+        }
+    }
+    pub fn optional(&self) -> bool {
+        matches!(self, SourceSpec::Table { optional: true, .. })
+    }
+    pub fn kind(&self) -> Option<&str> {
+        match self {
+            SourceSpec::Table { kind, .. } => kind.as_deref(),
+            SourceSpec::Path(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    /// Whether production rules apply; defaults to true for an environment named
+    /// `production`, `prod` or `live`.
+    #[serde(default)]
+    pub production: Option<bool>,
+    /// Also read the process environment (declared variables only), after the files.
+    #[serde(default)]
+    pub process_env: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Required {
+    Always(bool),
+    In(Vec<String>),
+}
+
+/// One variable's requirements. Every field is optional; `env.NAME` overrides fields for one
+/// environment.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VarSpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub format: Option<Spanned<String>>,
+    #[serde(default)]
+    pub secret: Option<bool>,
+    #[serde(default)]
+    pub required: Option<Required>,
+    #[serde(default)]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub min_length: Option<usize>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    pub contains: Option<String>,
+    #[serde(default)]
+    pub client_exposed: Option<bool>,
+    #[serde(default)]
+    pub rotate_every: Option<Spanned<String>>,
+    /// The variable that records this secret's last rotation (an RFC 3339 date-time).
+    #[serde(default)]
+    pub rotated_at: Option<String>,
+    #[serde(default)]
+    pub enabled_if: Option<Spanned<String>>,
+    /// An example value for `greenlight template` (never a real secret).
+    #[serde(default)]
+    pub example: Option<String>,
+    #[serde(default)]
+    pub env: IndexMap<String, VarSpec>,
+}
+
+impl VarSpec {
+    /// This spec with the overrides of `environment` applied.
+    pub fn for_environment(&self, environment: &str) -> VarSpec {
+        let mut out = self.clone();
+        out.env = IndexMap::new();
+        let Some(o) = self.env.get(environment) else { return out };
+        macro_rules! take {
+            ($($f:ident),*) => { $( if o.$f.is_some() { out.$f = o.$f.clone(); } )* };
+        }
+        take!(description, format, secret, required, default, min_length, max_length, min, max, values, pattern, contains, client_exposed, rotate_every, rotated_at, enabled_if, example);
+        out
+    }
+
+    pub fn required_in(&self, environment: &str) -> bool {
+        match &self.required {
+            None => self.default.is_none(),
+            Some(Required::Always(b)) => *b,
+            Some(Required::In(envs)) => envs.iter().any(|e| e == environment),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub enabled_if: Option<Spanned<String>>,
+    #[serde(default)]
+    pub vars: IndexMap<String, VarSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    Off,
+    Critical,
+    Warning,
+    Recommendation,
+}
+
+impl RuleLevel {
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            RuleLevel::Off => None,
+            RuleLevel::Critical => Some(Severity::Critical),
+            RuleLevel::Warning => Some(Severity::Warning),
+            RuleLevel::Recommendation => Some(Severity::Recommendation),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    project: Project,
+    #[serde(default)]
+    environments: IndexMap<String, EnvironmentSpec>,
+    #[serde(default)]
+    services: IndexMap<String, Service>,
+    #[serde(default)]
+    vars: IndexMap<String, VarSpec>,
+    #[serde(default)]
+    rules: IndexMap<String, Spanned<RuleLevel>>,
+}
+
+/// A declared variable with where it was declared.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub name: String,
+    pub spec: VarSpec,
+    pub service: Option<String>,
+    /// 1-based line and column of the declaration in the manifest.
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    /// The directory source paths are relative to.
+    pub root: PathBuf,
+    pub text: String,
+    pub project: Project,
+    pub environments: IndexMap<String, EnvironmentSpec>,
+    pub services: IndexMap<String, Service>,
+    pub declarations: IndexMap<String, Declaration>,
+    pub rule_levels: IndexMap<Rule, RuleLevel>,
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Manifest, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, e))?;
+        Manifest::parse(path, text)
+    }
+
+    pub fn parse(path: &Path, text: String) -> Result<Manifest, InputError> {
+        let raw: RawManifest = toml::from_str(&text).map_err(|e| {
+            let (line, column) = e.span().map_or((0, 0), |s| line_col(&text, s.start));
+            InputError::Manifest {
+                path: path.to_path_buf(),
+                problems: vec![ManifestProblem { line, column, message: e.message().to_owned() }],
+            }
+        })?;
+        let mut problems = Vec::new();
+        let catalog = Catalog::builtin();
+
+        let mut declarations: IndexMap<String, Declaration> = IndexMap::new();
+        let mut declare = |name: &str, spec: &VarSpec, service: Option<&str>, problems: &mut Vec<ManifestProblem>| {
+            let (line, column) = find_declaration(&text, name, service);
+            if let Some(previous) = declarations.get(name) {
+                problems.push(ManifestProblem {
+                    line,
+                    column,
+                    message: format!("variable `{name}` is declared twice (first at line {})", previous.line),
+                });
+                return;
+            }
+            declarations.insert(
+                name.to_owned(),
+                Declaration { name: name.to_owned(), spec: spec.clone(), service: service.map(str::to_owned), line, column },
+            );
+        };
+        for (name, spec) in &raw.vars {
+            declare(name, spec, None, &mut problems);
+        }
+        for (service, s) in &raw.services {
+            for (name, spec) in &s.vars {
+                declare(name, spec, Some(service), &mut problems);
+            }
+        }
+
+        let env_names: Vec<&str> = raw.environments.keys().map(String::as_str).collect();
+        for name in &raw.project.environments {
+            if !raw.environments.contains_key(name) {
+                let (line, column) = find_text(&text, &format!("\"{name}\""));
+                problems.push(ManifestProblem { line, column, message: format!("environment `{name}` is listed in [project] but has no [environments.{name}] table") });
+            }
+        }
+        for (name, env) in &raw.environments {
+            if env.sources.is_empty() && !env.process_env {
+                let (line, column) = find_text(&text, &format!("[environments.{name}]"));
+                problems.push(ManifestProblem { line, column, message: format!("environment `{name}` has no sources") });
+            }
+        }
+
+        let check_condition = |c: &Spanned<String>, problems: &mut Vec<ManifestProblem>| {
+            if let Err(e) = Condition::parse(c.get_ref()) {
+                let (line, column) = line_col(&text, c.span().start + 1 + e.offset);
+                problems.push(ManifestProblem { line, column, message: format!("invalid condition: {}", e.message) });
+            }
+        };
+        for s in raw.services.values() {
+            if let Some(c) = &s.enabled_if {
+                check_condition(c, &mut problems);
+            }
+        }
+        for decl in declarations.values() {
+            let mut specs = vec![(None, &decl.spec)];
+            for (env, o) in &decl.spec.env {
+                if !raw.environments.contains_key(env) {
+                    problems.push(ManifestProblem {
+                        line: decl.line,
+                        column: decl.column,
+                        message: format!(
+                            "`{}` has overrides for unknown environment `{env}`{}",
+                            decl.name,
+                            did_you_mean(crate::suggest::closest(env, env_names.iter().copied()))
+                        ),
+                    });
+                }
+                specs.push((Some(env), o));
+            }
+            for (_, spec) in specs {
+                if let Some(f) = &spec.format {
+                    if catalog.resolve(f.get_ref()).is_none() {
+                        let (line, column) = line_col(&text, f.span().start);
+                        problems.push(ManifestProblem {
+                            line,
+                            column,
+                            message: format!("unknown format `{}`{}", f.get_ref(), did_you_mean(catalog.suggest(f.get_ref()))),
+                        });
+                    }
+                }
+                if let Some(p) = &spec.pattern {
+                    if let Err(e) = Regex::new(p.get_ref()) {
+                        let (line, column) = line_col(&text, p.span().start);
+                        let first = e.to_string().lines().last().unwrap_or_default().to_owned();
+                        problems.push(ManifestProblem { line, column, message: format!("invalid pattern: {first}") });
+                    }
+                }
+                if let Some(r) = &spec.rotate_every {
+                    if crate::catalog::parse_duration(r.get_ref()).is_none() {
+                        let (line, column) = line_col(&text, r.span().start);
+                        problems.push(ManifestProblem { line, column, message: format!("`rotate_every = \"{}\"` is not a duration such as 30d, 90d or 1y", r.get_ref()) });
+                    }
+                }
+                if let Some(c) = &spec.enabled_if {
+                    check_condition(c, &mut problems);
+                }
+                if let Some(Required::In(envs)) = &spec.required {
+                    for e in envs {
+                        if !raw.environments.contains_key(e) {
+                            problems.push(ManifestProblem {
+                                line: decl.line,
+                                column: decl.column,
+                                message: format!("`{}` is required in unknown environment `{e}`{}", decl.name, did_you_mean(crate::suggest::closest(e, env_names.iter().copied()))),
+                            });
+                        }
+                    }
+                }
+            }
+            if let Some(r) = &decl.spec.rotated_at {
+                if !declarations.contains_key(r) {
+                    problems.push(ManifestProblem {
+                        line: decl.line,
+                        column: decl.column,
+                        message: format!("`{}` records its rotation in `{r}`, which is not declared", decl.name),
+                    });
+                }
+            }
+        }
+
+        let mut rule_levels = IndexMap::new();
+        for (id, level) in &raw.rules {
+            match id.parse::<Rule>() {
+                Ok(rule) => {
+                    rule_levels.insert(rule, *level.get_ref());
+                }
+                Err(_) => {
+                    let (line, column) = find_text(&text, id);
+                    let ids: Vec<&str> = Rule::all().iter().map(|r| r.id()).collect();
+                    problems.push(ManifestProblem {
+                        line,
+                        column,
+                        message: format!("unknown rule `{id}`{}", did_you_mean(crate::suggest::closest(id, ids))),
+                    });
+                }
+            }
+        }
+
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| (p.line, p.column));
+            return Err(InputError::Manifest { path: path.to_path_buf(), problems });
+        }
+
+        let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+        let mut project = raw.project;
+        if project.environments.is_empty() {
+            project.environments = raw.environments.keys().cloned().collect();
+        }
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            root,
+            text,
+            project,
+            environments: raw.environments,
+            services: raw.services,
+            declarations,
+            rule_levels,
+        })
+    }
+
+    pub fn is_production(&self, environment: &str) -> bool {
+        self.environments
+            .get(environment)
+            .and_then(|e| e.production)
+            .unwrap_or_else(|| matches!(environment, "production" | "prod" | "live"))
+    }
+
+    /// The manifest's path as shown in findings (relative to the working directory when given so).
+    pub fn display_path(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+fn did_you_mean(s: Option<&str>) -> String {
+    s.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..offset].chars().count() + 1)
+}
+
+fn find_text(text: &str, needle: &str) -> (usize, usize) {
+    text.find(needle).map_or((0, 0), |o| line_col(text, o))
+}
+
+/// Where a variable is declared: `NAME = {…}`, `vars.NAME = {…}` or `[vars.NAME]` /
+/// `[services.S.vars.NAME]`. A text search is enough because names are plain identifiers.
+fn find_declaration(text: &str, name: &str, service: Option<&str>) -> (usize, usize) {
+    let n = regex::escape(name);
+    let header = match service {
+        Some(s) => format!(r"(?m)^\s*\[\s*services\.{}\.vars\.{n}\s*\]", regex::escape(s)),
+        None => format!(r"(?m)^\s*\[\s*vars\.{n}\s*\]"),
+    };
+    let dotted = format!(r#"(?m)^\s*(?:vars\.)?"?{n}"?\s*="#);
+    let service_start = service
+        .and_then(|s| text.find(&format!("[services.{s}]")))
+        .unwrap_or(0);
+    for (pattern, from) in [(header, 0), (dotted, service_start)] {
+        if let Ok(re) = Regex::new(&pattern) {
+            if let Some(m) = re.find_at(text, from) {
+                let start = m.start() + (m.as_str().len() - m.as_str().trim_start().len());
+                let key_at = text[start..m.end()].find(name).map_or(start, |i| start + i);
+                return line_col(text, key_at);
+            }
+        }
+    }
+    (0, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, InputError> {
+        Manifest::parse(Path::new("greenlight.toml"), text.to_owned())
+    }
+
+    const OK: &str = r#"
+[project]
+name = "demo"
+
+[environments.production]
+sources = [".env.production"]
+
+[services.stripe]
+vars.STRIPE_SECRET_KEY = { format = "stripe.secret_key", secret = true }
+
+[vars.JWT_SECRET]
+format = "jwt.hs256_secret"
+"#;
+
+    #[test]
+    fn parses_and_locates_declarations() {
+        let m = parse(OK).unwrap();
+        assert_eq!(m.declarations["STRIPE_SECRET_KEY"].line, 9);
+        assert_eq!(m.declarations["STRIPE_SECRET_KEY"].column, 6);
+        assert_eq!(m.declarations["JWT_SECRET"].line, 11);
+        assert!(m.is_production("production"));
+    }
+
+    #[test]
+    fn unknown_key_points_at_its_line() {
+        let err = parse(&OK.replace("secret = true }", "secret = true, formt = \"x\" }")).unwrap_err();
+        let InputError::Manifest { problems, .. } = err else { panic!() };
+        assert_eq!(problems[0].line, 9);
+        assert!(problems[0].message.contains("formt"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn collects_all_semantic_problems_with_suggestions() {
+        let text = OK.replace("stripe.secret_key", "stripe.secretkey").replace("jwt.hs256_secret\"", "jwt.hs256_secret\"\nenabled_if = \"A ==\"");
+        let err = parse(&text).unwrap_err();
+        let InputError::Manifest { problems, .. } = err else { panic!() };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].message.contains("did you mean `stripe.secret_key`"));
+        assert!(problems[1].message.contains("invalid condition"));
+    }
+}

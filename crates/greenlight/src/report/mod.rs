@@ -1,0 +1,13 @@
+//! Renderers: one finding model, many outputs. Each renderer is a pure function from a
+//! [`Report`](crate::finding::Report) to text.
+
+mod human;
+
+pub use human::render_human;
+
+use crate::finding::Report;
+
+/// The JSON envelope of DESIGN.md, pretty-printed.
+pub fn render_json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("a report always serialises")
+}

@@ -1,0 +1,54 @@
+//! `duplicate-key`: a key assigned twice in one file.
+
+use super::{location_of, snippet_of, Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
+use crate::source::SourceKind;
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    rule: Rule::DuplicateKey,
+    severity: Severity::Warning,
+    summary: "A key is assigned more than once in one file",
+    doc: include_str!("docs/duplicate-key.md"),
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let assignments = &cx.env.assignments;
+    for (i, a) in assignments.iter().enumerate() {
+        let Some(first) = assignments[..i].iter().find(|b| b.name == a.name && b.origin.path == a.origin.path) else { continue };
+        let secret = cx.vars.iter().find(|v| v.name == a.name).is_some_and(|v| v.secret);
+        let readers = if a.origin.kind == SourceKind::Dotenv {
+            "node's dotenv, python-dotenv and dotenvx use this one, dotenvy (Rust) the first"
+        } else {
+            "the last one is used"
+        };
+        out.push(Finding {
+            rule: INFO.rule,
+            severity: INFO.severity,
+            message: format!("`{}` is already assigned at line {} of this file; {readers}", a.name, first.origin.line),
+            variable: Some(a.name.clone()),
+            service: cx.vars.iter().find(|v| v.name == a.name).and_then(|v| v.service.map(str::to_owned)),
+            location: Some(location_of(a)),
+            value: Some(crate::mask::display_value(&a.value, secret)),
+            help: None,
+            snippet: snippet_of(a, secret),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{testing::prod, Rule};
+
+    #[test]
+    fn fails_on_repeated_key() {
+        let f = prod("[vars.A]\n", "A=1\nB=2\nA=3\n", Rule::DuplicateKey);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].location.as_ref().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn passes_on_unique_keys() {
+        assert!(prod("[vars.A]\n", "A=1\nB=2\n", Rule::DuplicateKey).is_empty());
+    }
+}

@@ -1,0 +1,46 @@
+//! `localhost-in-production`: production pointing at a developer's machine.
+
+use super::{is_local_host, parse_url, Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    rule: Rule::LocalhostInProduction,
+    severity: Severity::Critical,
+    summary: "A production URL or host points at localhost or a loopback address",
+    doc: include_str!("docs/localhost-in-production.md"),
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    if !cx.production {
+        return;
+    }
+    for v in cx.present() {
+        let Some(value) = v.value() else { continue };
+        let host = match parse_url(value) {
+            Some(u) => u.host_str().unwrap_or_default().to_owned(),
+            None if v.format.is_some_and(|f| f.format.id == "hostname") || v.name.ends_with("_HOST") => value.trim().to_owned(),
+            None => continue,
+        };
+        if is_local_host(&host) {
+            out.push(cx.finding(INFO.rule, v, format!("`{}` points at `{host}`, which in production is the server itself", v.name)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{testing::prod, Rule};
+
+    #[test]
+    fn fails_on_loopback() {
+        let env = "APP_URL=http://localhost:3000\nREDIS_URL=redis://127.0.0.1:6379\nSMTP_HOST=localhost\n";
+        assert_eq!(prod("", env, Rule::LocalhostInProduction).len(), 3);
+    }
+
+    #[test]
+    fn passes_on_real_hosts() {
+        let env = "APP_URL=https://app.example.net\nSMTP_HOST=smtp.sendgrid.net\n";
+        assert!(prod("", env, Rule::LocalhostInProduction).is_empty());
+    }
+}

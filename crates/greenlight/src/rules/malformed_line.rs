@@ -1,0 +1,46 @@
+//! `malformed-line`: lines of a `.env` file that are not assignments.
+
+use super::{Context, Rule, RuleInfo};
+use crate::finding::{Finding, Location, Severity};
+use crate::source::dotenv::SyntaxIssueKind;
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    rule: Rule::MalformedLine,
+    severity: Severity::Warning,
+    summary: "A .env line is not an assignment; dotenv ignores it without a word",
+    doc: include_str!("docs/malformed-line.md"),
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for issue in cx.env.issues.iter().filter(|i| i.kind == SyntaxIssueKind::Malformed) {
+        out.push(Finding {
+            rule: INFO.rule,
+            severity: INFO.severity,
+            message: issue.message.clone(),
+            variable: None,
+            service: None,
+            location: Some(Location { path: issue.origin.path.clone(), line: issue.origin.line, column: issue.origin.column }),
+            value: None,
+            help: None,
+            snippet: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{testing::prod, Rule};
+
+    #[test]
+    fn fails_on_garbage_lines() {
+        let f = prod("", "A=1\n!! not an assignment\nB=2\n", Rule::MalformedLine);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].location.as_ref().map(|l| l.line), Some(2));
+    }
+
+    #[test]
+    fn passes_on_comments_and_blank_lines() {
+        assert!(prod("", "# comment\n\nA=1\n", Rule::MalformedLine).is_empty());
+    }
+}

@@ -1,0 +1,414 @@
+//! The rules of `check`: one file per rule, each with its id, default severity, documentation
+//! (`rules/docs/<id>.md`, the text of `greenlight explain`) and tests, listed once in [`RULES`].
+//!
+//! Rule ids are stable: they are what users put in `[rules]`, allow comments and baselines.
+//! `tests::rule_ids_are_stable` snapshots the list; add rules, never rename them.
+
+mod ambiguous_syntax;
+mod debug_enabled_in_production;
+mod duplicate_key;
+mod empty_value;
+mod env_file_not_ignored;
+mod insecure_url;
+mod invalid_format;
+mod invalid_value;
+mod live_credential_outside_production;
+mod localhost_in_production;
+mod malformed_line;
+mod mismatched_key_modes;
+mod missing_required;
+mod placeholder_value;
+mod rotation_overdue;
+mod secret_exposed_to_client;
+mod secret_in_config_file;
+mod secret_reused_across_environments;
+mod shared_secret_value;
+mod test_credential_in_production;
+mod test_mode_in_production;
+mod undeclared_variable;
+mod weak_secret;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
+
+use crate::catalog::{self, Catalog, FormatRef, Mode};
+use crate::finding::{Finding, Location, Severity, Snippet};
+use crate::fingerprint::Fingerprint;
+use crate::manifest::{Declaration, Manifest, VarSpec};
+use crate::mask;
+use crate::source::{Assignment, Environment};
+
+/// Every rule id. The enum and its kebab-case ids are derived, so they cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter)]
+#[strum(serialize_all = "kebab-case")]
+pub enum Rule {
+    MissingRequired,
+    EmptyValue,
+    PlaceholderValue,
+    InvalidFormat,
+    InvalidValue,
+    TestCredentialInProduction,
+    TestModeInProduction,
+    LiveCredentialOutsideProduction,
+    InsecureUrl,
+    LocalhostInProduction,
+    WeakSecret,
+    SharedSecretValue,
+    SecretReusedAcrossEnvironments,
+    SecretExposedToClient,
+    UndeclaredVariable,
+    DuplicateKey,
+    DebugEnabledInProduction,
+    MismatchedKeyModes,
+    RotationOverdue,
+    SecretInConfigFile,
+    EnvFileNotIgnored,
+    AmbiguousSyntax,
+    MalformedLine,
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl Rule {
+    pub fn id(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn all() -> Vec<Rule> {
+        Rule::iter().collect()
+    }
+
+    pub fn info(self) -> &'static RuleInfo {
+        RULES.iter().find(|r| r.rule == self).expect("every rule is registered")
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A rule's registration: what `rules` lists and `explain` prints, and the function `check` runs.
+pub struct RuleInfo {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Markdown with the headings *What it checks*, *Why it matters*, *Failing example*,
+    /// *Passing example*.
+    pub doc: &'static str,
+    pub run: fn(&Context<'_>, &mut Vec<Finding>),
+}
+
+/// The one ordered registry of rules.
+pub static RULES: &[RuleInfo] = &[
+    missing_required::INFO,
+    empty_value::INFO,
+    placeholder_value::INFO,
+    invalid_format::INFO,
+    invalid_value::INFO,
+    test_credential_in_production::INFO,
+    test_mode_in_production::INFO,
+    live_credential_outside_production::INFO,
+    insecure_url::INFO,
+    localhost_in_production::INFO,
+    weak_secret::INFO,
+    shared_secret_value::INFO,
+    secret_reused_across_environments::INFO,
+    secret_exposed_to_client::INFO,
+    undeclared_variable::INFO,
+    duplicate_key::INFO,
+    debug_enabled_in_production::INFO,
+    mismatched_key_modes::INFO,
+    rotation_overdue::INFO,
+    secret_in_config_file::INFO,
+    env_file_not_ignored::INFO,
+    ambiguous_syntax::INFO,
+    malformed_line::INFO,
+];
+
+/// Prefixes that bundlers inline into browser code.
+pub const CLIENT_PREFIXES: &[&str] =
+    &["VITE_", "NEXT_PUBLIC_", "REACT_APP_", "NUXT_PUBLIC_", "EXPO_PUBLIC_", "GATSBY_", "PUBLIC_", "VUE_APP_"];
+
+/// One variable as the rules see it: its declaration (if any), its value (if set) and what
+/// greenlight concluded about it.
+pub struct VarView<'a> {
+    pub name: &'a str,
+    pub declaration: Option<&'a Declaration>,
+    /// The declaration's spec with this environment's overrides applied.
+    pub spec: Option<VarSpec>,
+    pub format: Option<FormatRef<'static>>,
+    pub assignment: Option<&'a Assignment>,
+    /// The variable's condition (and its service's) holds; inactive variables are not checked.
+    pub active: bool,
+    pub secret: bool,
+    pub client_exposed: bool,
+    pub service: Option<&'a str>,
+    /// Why the value is a placeholder, when it is one.
+    pub placeholder: Option<&'static str>,
+    /// The catalog format an undeclared value was recognised as.
+    pub recognised: Option<&'static catalog::Format>,
+}
+
+impl VarView<'_> {
+    pub fn value(&self) -> Option<&str> {
+        self.assignment.map(|a| a.value.as_str())
+    }
+
+    /// The format the value is checked against: declared, or recognised from the value.
+    pub fn effective_format(&self) -> Option<&'static catalog::Format> {
+        self.format.map(|f| f.format).or(self.recognised)
+    }
+
+    pub fn mode(&self) -> Option<Mode> {
+        let f = self.effective_format()?;
+        self.value().and_then(|v| f.mode(v))
+    }
+
+    /// Set to a real value: present, non-empty and not a placeholder.
+    pub fn has_real_value(&self) -> bool {
+        self.value().is_some_and(|v| !v.is_empty()) && self.placeholder.is_none()
+    }
+}
+
+/// A secret of another environment, by keyed fingerprint.
+#[derive(Debug, Clone)]
+pub struct OtherSecret {
+    pub environment: String,
+    pub variable: String,
+    pub location: Location,
+}
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    pub manifest: &'a Manifest,
+    pub environment: &'a str,
+    pub production: bool,
+    pub env: &'a Environment,
+    pub vars: Vec<VarView<'a>>,
+    pub catalog: &'static Catalog,
+    pub now: DateTime<Utc>,
+    /// Fingerprints of the secret values of the other environments whose sources exist.
+    pub other_secrets: HashMap<Fingerprint, Vec<OtherSecret>>,
+    pub fingerprint: &'a dyn Fn(&str) -> Fingerprint,
+}
+
+impl<'a> Context<'a> {
+    /// Variables that are checked: active ones with a value.
+    pub fn present(&self) -> impl Iterator<Item = &VarView<'a>> {
+        self.vars.iter().filter(|v| v.active && v.assignment.is_some())
+    }
+
+    /// A finding about a variable, located at its value (or its declaration when unset).
+    pub fn finding(&self, rule: Rule, var: &VarView<'_>, message: String) -> Finding {
+        let (location, snippet, value) = match var.assignment {
+            Some(a) => {
+                let shown = mask::display_value(&a.value, var.secret);
+                (Some(location_of(a)), snippet_of(a, var.secret), Some(shown))
+            }
+            None => (var.declaration.map(|d| self.declaration_location(d)), None, None),
+        };
+        Finding {
+            rule,
+            severity: rule.info().severity,
+            message,
+            variable: Some(var.name.to_owned()),
+            service: var.service.map(str::to_owned),
+            location,
+            value,
+            help: None,
+            snippet,
+        }
+    }
+
+    pub fn declaration_location(&self, d: &Declaration) -> Location {
+        Location { path: self.manifest.display_path(), line: d.line, column: d.column }
+    }
+}
+
+pub fn location_of(a: &Assignment) -> Location {
+    Location { path: a.origin.path.clone(), line: a.origin.line, column: a.origin.column }
+}
+
+/// The source line with the value masked (or its URL password removed) and underlined.
+pub fn snippet_of(a: &Assignment, secret: bool) -> Option<Snippet> {
+    if a.origin.line == 0 {
+        return None;
+    }
+    let chars: Vec<char> = a.origin.line_text.chars().collect();
+    let cols = a.origin.value_columns.clone();
+    if cols.start > chars.len() || cols.end > chars.len() {
+        return None;
+    }
+    let before: String = chars[..cols.start].iter().collect();
+    let raw: String = chars[cols.clone()].iter().collect();
+    let after: String = chars[cols.end..].iter().collect();
+    // The raw text may be quoted; mask what is inside the quotes and keep them.
+    let (open, inner, close) = match raw.chars().next() {
+        Some(q @ ('"' | '\'' | '`')) if raw.len() >= 2 && raw.ends_with(q) => (q.to_string(), raw[1..raw.len() - 1].to_owned(), q.to_string()),
+        _ => (String::new(), raw.clone(), String::new()),
+    };
+    let shown = if secret || mask::redact_url_password(&inner).is_some() {
+        // Mask the value the application receives, not the raw text, so the mask matches the
+        // `value` field; for multi-line or interpolated values that is the honest choice.
+        mask::display_value(&a.value, secret)
+    } else {
+        inner
+    };
+    let shown = format!("{open}{shown}{close}");
+    let start = before.chars().count();
+    let end = start + shown.chars().count();
+    // Anything after the value on the line may be a comment; it is shown as written, unless the
+    // value spans lines (then the rest is part of the value).
+    let after = if a.value.contains('\n') { String::new() } else { after };
+    Some(Snippet { line_text: format!("{before}{shown}{after}"), columns: start..end })
+}
+
+/// Builds the view of every declared variable and every undeclared assignment.
+pub fn build_views<'a>(manifest: &'a Manifest, environment: &str, env: &'a Environment) -> Vec<VarView<'a>> {
+    let catalog = Catalog::builtin();
+    let lookup = |name: &str| env.value(name).map(str::to_owned).or_else(|| {
+        manifest.declarations.get(name).and_then(|d| d.spec.for_environment(environment).default)
+    });
+    let mut views = Vec::new();
+    for d in manifest.declarations.values() {
+        let spec = d.spec.for_environment(environment);
+        let format = spec.format.as_ref().and_then(|f| catalog.resolve(f.get_ref()));
+        let assignment = env.get(&d.name);
+        let service_active = d
+            .service
+            .as_ref()
+            .and_then(|s| manifest.services.get(s))
+            .and_then(|s| s.enabled_if.as_ref())
+            .is_none_or(|c| crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup)));
+        let var_active = spec
+            .enabled_if
+            .as_ref()
+            .is_none_or(|c| crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup)));
+        let format_secret = format.is_some_and(|f| f.format.secret && !f.format.client_safe);
+        let secret = spec.secret.unwrap_or(format_secret);
+        let client_exposed = spec.client_exposed.unwrap_or_else(|| CLIENT_PREFIXES.iter().any(|p| d.name.starts_with(p)));
+        let placeholder_format = format.map(|f| f.format).or_else(|| secret.then(|| catalog.get("secret")).flatten());
+        let placeholder = assignment.and_then(|a| catalog::is_placeholder(&a.value, placeholder_format));
+        views.push(VarView {
+            name: &d.name,
+            declaration: Some(d),
+            spec: Some(spec),
+            format,
+            assignment,
+            active: service_active && var_active,
+            secret,
+            client_exposed,
+            service: d.service.as_deref(),
+            placeholder,
+            recognised: None,
+        });
+    }
+    for a in env.resolved() {
+        if manifest.declarations.contains_key(&a.name) {
+            continue;
+        }
+        let recognised = catalog.recognise(&a.value);
+        let secret = recognised.map_or_else(|| catalog::looks_secret_name(&a.name) && !a.value.is_empty(), |f| f.secret && !f.client_safe);
+        let placeholder_format = recognised.or_else(|| secret.then(|| catalog.get("secret")).flatten());
+        views.push(VarView {
+            name: &a.name,
+            declaration: None,
+            spec: None,
+            format: None,
+            assignment: Some(a),
+            active: true,
+            secret,
+            client_exposed: CLIENT_PREFIXES.iter().any(|p| a.name.starts_with(p)),
+            service: None,
+            placeholder: catalog::is_placeholder(&a.value, placeholder_format),
+            recognised,
+        });
+    }
+    views
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ids are public API: this list may only grow.
+    #[test]
+    fn rule_ids_are_stable() {
+        let ids: Vec<&str> = Rule::all().iter().map(|r| r.id()).collect();
+        assert_eq!(
+            ids,
+            [
+                "missing-required",
+                "empty-value",
+                "placeholder-value",
+                "invalid-format",
+                "invalid-value",
+                "test-credential-in-production",
+                "test-mode-in-production",
+                "live-credential-outside-production",
+                "insecure-url",
+                "localhost-in-production",
+                "weak-secret",
+                "shared-secret-value",
+                "secret-reused-across-environments",
+                "secret-exposed-to-client",
+                "undeclared-variable",
+                "duplicate-key",
+                "debug-enabled-in-production",
+                "mismatched-key-modes",
+                "rotation-overdue",
+                "secret-in-config-file",
+                "env-file-not-ignored",
+                "ambiguous-syntax",
+                "malformed-line",
+            ]
+        );
+    }
+
+    #[test]
+    fn registry_lists_every_rule_once_with_a_complete_doc() {
+        for rule in Rule::all() {
+            assert_eq!(RULES.iter().filter(|r| r.rule == rule).count(), 1, "{rule}");
+            let doc = rule.info().doc;
+            for heading in ["## What it checks", "## Why it matters", "## Failing example", "## Passing example"] {
+                assert!(doc.contains(heading), "{rule}: doc lacks {heading}");
+            }
+            assert!(doc.starts_with(&format!("# {}", rule.id())), "{rule}: doc title");
+        }
+        assert_eq!(RULES.len(), Rule::all().len());
+    }
+}
+
+/// A value that is a URL with a host (`scheme://host…`), parsed.
+pub(crate) fn parse_url(value: &str) -> Option<url::Url> {
+    if !value.contains("://") {
+        return None;
+    }
+    let u = url::Url::parse(value.trim()).ok()?;
+    u.host_str().filter(|h| !h.is_empty())?;
+    Some(u)
+}
+
+/// Hosts that only ever mean "this machine".
+pub(crate) fn is_local_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h == "0.0.0.0"
+        || h == "::1"
+        || h == "::"
+        || h.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || h == "host.docker.internal"
+}

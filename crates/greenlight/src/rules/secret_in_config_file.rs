@@ -1,0 +1,53 @@
+//! `secret-in-config-file`: a secret written into a committed configuration file.
+
+use super::{Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    rule: Rule::SecretInConfigFile,
+    severity: Severity::Critical,
+    summary: "A secret is written in a configuration file (wrangler.toml, JSON) instead of a secret store",
+    doc: include_str!("docs/secret-in-config-file.md"),
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for v in cx.present() {
+        let Some(a) = v.assignment else { continue };
+        if !a.origin.kind.is_config_file() || a.value.is_empty() {
+            continue;
+        }
+        let in_secrets = a.origin.in_secret_table;
+        if !v.secret && !in_secrets {
+            continue;
+        }
+        let store = if a.origin.path.ends_with("wrangler.toml") {
+            format!("`wrangler secret put {}`", v.name)
+        } else {
+            "a secret store or an ignored env file".to_owned()
+        };
+        let table = if in_secrets { " (a `secrets` table in a config file is still committed text)" } else { "" };
+        out.push(cx.finding(INFO.rule, v, format!("`{}` is a secret written into {}{table}; set it with {store}", v.name, a.origin.path)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{testing::findings, Rule};
+
+    fn run(wrangler: &str) -> usize {
+        let decls = "[vars.STRIPE_SECRET_KEY]\nformat = \"stripe.secret_key\"\nrequired = false\n[vars.LOG_LEVEL]\nrequired = false\n";
+        let header = "[environments.edge]\nsources = [\"wrangler.toml#env.production\"]\nproduction = true\n";
+        findings(&format!("{header}\n{decls}"), &[(".env.production", ""), ("wrangler.toml", wrangler)], "edge", Rule::SecretInConfigFile).len()
+    }
+
+    #[test]
+    fn fails_on_secret_in_wrangler_toml() {
+        assert_eq!(run("[env.production.secrets]\nSTRIPE_SECRET_KEY = \"sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0\"\n"), 1);
+    }
+
+    #[test]
+    fn passes_on_plain_vars() {
+        assert_eq!(run("[env.production]\nvars = { LOG_LEVEL = \"info\" }\n"), 0);
+    }
+}

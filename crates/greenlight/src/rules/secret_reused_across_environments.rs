@@ -1,0 +1,57 @@
+//! `secret-reused-across-environments`: a production secret that another environment also has.
+
+use super::{Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    rule: Rule::SecretReusedAcrossEnvironments,
+    severity: Severity::Critical,
+    summary: "A production secret is also used by another environment",
+    doc: include_str!("docs/secret-reused-across-environments.md"),
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    if !cx.production {
+        return;
+    }
+    for v in cx.present() {
+        if !v.secret || !v.has_real_value() {
+            continue;
+        }
+        let Some(others) = cx.other_secrets.get(&(cx.fingerprint)(v.value().unwrap_or_default())) else { continue };
+        for o in others {
+            let same = if o.variable == v.name { String::new() } else { format!(" (as `{}`)", o.variable) };
+            out.push(cx.finding(
+                INFO.rule,
+                v,
+                format!(
+                    "`{}` is also used by {}{same} at {}:{}; rotate it and give each environment its own",
+                    v.name, o.environment, o.location.path, o.location.line
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{testing::findings, Rule};
+
+    const DECLS: &str = "[vars.OPENAI_API_KEY]\nformat = \"openai.api_key\"\n";
+    const KEY: &str = "OPENAI_API_KEY=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\n";
+
+    #[test]
+    fn fails_when_staging_has_the_production_secret() {
+        let f = findings(DECLS, &[(".env.production", KEY), (".env.staging", KEY)], "production", Rule::SecretReusedAcrossEnvironments);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("staging"));
+    }
+
+    #[test]
+    fn passes_when_distinct_or_other_environment_absent() {
+        let other = "OPENAI_API_KEY=sk-proj-qcbJOnGrrPzIjKMpDeO-zmjWWZm3y6qwI3d8fA2g4TFiTVqjwf6VPI05bFtne4nZhBjKJEaHvMT3BlbkFJDR9\n";
+        assert!(findings(DECLS, &[(".env.production", KEY), (".env.staging", other)], "production", Rule::SecretReusedAcrossEnvironments).is_empty());
+        assert!(findings(DECLS, &[(".env.production", KEY)], "production", Rule::SecretReusedAcrossEnvironments).is_empty());
+    }
+}

@@ -1,0 +1,51 @@
+//! `undeclared-variable`: a variable the sources set but the manifest does not know.
+
+use super::{Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    rule: Rule::UndeclaredVariable,
+    severity: Severity::Warning,
+    summary: "A source sets a variable the manifest does not declare (often a typo)",
+    doc: include_str!("docs/undeclared-variable.md"),
+    run,
+};
+
+fn ignored(patterns: &[String], name: &str) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => p == name,
+    })
+}
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let declared: Vec<&str> = cx.manifest.declarations.keys().map(String::as_str).collect();
+    for v in cx.present() {
+        if v.declaration.is_some() || ignored(&cx.manifest.project.ignore_undeclared, v.name) {
+            continue;
+        }
+        let unset: Vec<&str> = declared.iter().copied().filter(|d| cx.env.get(d).is_none()).collect();
+        let hint = crate::suggest::closest(v.name, unset)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| "; declare it in greenlight.toml or list it in `ignore_undeclared`".to_owned());
+        out.push(cx.finding(INFO.rule, v, format!("`{}` is not declared in the manifest{hint}", v.name)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{testing::prod, Rule};
+
+    #[test]
+    fn fails_with_did_you_mean() {
+        let f = prod("[vars.STRIPE_SECRET_KEY]\nrequired = false\n", "STRIPE_SECRET_KY=1\n", Rule::UndeclaredVariable);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("did you mean `STRIPE_SECRET_KEY`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn passes_when_declared_or_ignored() {
+        let decls = "[vars.A]\n";
+        assert!(prod(decls, "A=1\n", Rule::UndeclaredVariable).is_empty());
+    }
+}
