@@ -252,7 +252,7 @@ pub fn load_environment(manifest: &Manifest, environment: &str, options: &LoadOp
     } else {
         None
     };
-    load_files(environment, &files, process.as_ref(), options.no_expand)
+    load_files(environment, &files, process.as_ref(), true, options.no_expand)
 }
 
 /// Loads a plain list of files (`greenlight env FILE…`).
@@ -264,10 +264,17 @@ pub fn load_paths(paths: &[PathBuf], process_env: Option<&HashMap<String, String
             resolve_spec(Path::new("."), &spec)
         })
         .collect::<Result<_, _>>()?;
-    load_files("", &files, process_env, no_expand)
+    // As with dotenv-expand, the process environment only overrides and feeds the files' keys.
+    load_files("", &files, process_env, false, no_expand)
 }
 
-fn load_files(environment: &str, files: &[ResolvedSpec], process: Option<&HashMap<String, String>>, no_expand: bool) -> Result<Environment, InputError> {
+fn load_files(
+    environment: &str,
+    files: &[ResolvedSpec],
+    process: Option<&HashMap<String, String>>,
+    process_adds: bool,
+    no_expand: bool,
+) -> Result<Environment, InputError> {
     let mut env = Environment { name: environment.to_owned(), ..Default::default() };
     // Dotenv assignments are interpolated together, as Vite and dotenv-expand do for a set of
     // files: collect them first, expand once, then lay the other sources over them in order.
@@ -364,7 +371,7 @@ fn load_files(environment: &str, files: &[ResolvedSpec], process: Option<&HashMa
         names.sort();
         for name in names {
             let value = &process[name];
-            if env.get(name).is_some_and(|a| &a.value == value) {
+            if env.get(name).is_some_and(|a| &a.value == value) || (!process_adds && env.get(name).is_none()) {
                 continue;
             }
             let line_text = format!("{name}=…");
