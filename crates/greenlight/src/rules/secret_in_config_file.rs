@@ -17,10 +17,11 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if !a.origin.kind.is_config_file() || a.value.is_empty() {
             continue;
         }
-        let in_secrets = a.origin.in_secret_table;
-        if !v.secret && !in_secrets {
+        // Only secrets: a non-secret that sits in a `secrets` table is misfiled, not leaked.
+        if !v.secret {
             continue;
         }
+        let in_secrets = a.origin.in_secret_table;
         let store = if a.origin.path.ends_with("wrangler.toml") {
             format!("`wrangler secret put {}`", v.name)
         } else {

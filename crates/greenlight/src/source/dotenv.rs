@@ -325,7 +325,8 @@ fn ambiguities(
         }
         _ => {
             let after = &text[caps.get(2).map_or(whole.end(), |m| m.end())..whole.end()];
-            if !trimmed.is_empty() && after.starts_with('#') {
+            let raw_ends_in_space = caps.get(2).is_some_and(|m| m.as_str().ends_with(is_js_ws));
+            if !trimmed.is_empty() && after.starts_with('#') && !raw_ends_in_space {
                 push(
                     value_span.clone(),
                     format!("`#` right after the value of `{key}` starts a comment for node's dotenv and dotenvx, python-dotenv keeps it in the value; put a space before `#` or quote the value"),
