@@ -41,7 +41,10 @@ pub fn check_loaded(manifest: &Manifest, environment: &str, env: &Environment, o
 
     // Secrets of the other environments whose sources exist, by keyed fingerprint.
     let mut other_secrets: HashMap<_, Vec<OtherSecret>> = HashMap::new();
-    for other in manifest.environments.keys().filter(|e| e.as_str() != environment) {
+    // Production environments may share secrets (a corrected and an as-written variant of one
+    // deployment); a production secret must not be shared with a non-production environment.
+    let non_production = manifest.environments.keys().filter(|e| e.as_str() != environment && !manifest.is_production(e));
+    for other in non_production {
         if !source::sources_exist(manifest, other) {
             continue;
         }

@@ -1,7 +1,7 @@
 //! `insecure-url`: production traffic in cleartext (http, ws, redis without TLS, postgres
 //! without enforced TLS).
 
-use super::{is_local_host, parse_url, Context, Rule, RuleInfo};
+use super::{is_local_host, urls_in, Context, Rule, RuleInfo};
 use crate::finding::{Finding, Severity};
 
 pub(super) const INFO: RuleInfo = RuleInfo {
@@ -21,7 +21,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if v.placeholder.is_some() {
             continue;
         }
-        let Some(u) = parse_url(value) else { continue };
+        for u in urls_in(value) {
         let host = u.host_str().unwrap_or_default();
         if is_local_host(host) {
             continue; // localhost-in-production says what is wrong there
@@ -56,6 +56,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let mut f = cx.finding(INFO.rule, v, message);
         f.severity = severity;
         out.push(f);
+        }
     }
 }
 

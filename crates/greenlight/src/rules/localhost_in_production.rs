@@ -1,6 +1,6 @@
 //! `localhost-in-production`: production pointing at a developer's machine.
 
-use super::{is_local_host, parse_url, Context, Rule, RuleInfo};
+use super::{is_local_host, urls_in, Context, Rule, RuleInfo};
 use crate::finding::{Finding, Severity};
 
 pub(super) const INFO: RuleInfo = RuleInfo {
@@ -17,12 +17,12 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     for v in cx.present() {
         let Some(value) = v.value() else { continue };
-        let host = match parse_url(value) {
-            Some(u) => u.host_str().unwrap_or_default().to_owned(),
-            None if v.format.is_some_and(|f| f.format.id == "hostname") || v.name.ends_with("_HOST") => value.trim().to_owned(),
-            None => continue,
-        };
-        if is_local_host(&host) {
+        let urls = urls_in(value);
+        let mut hosts: Vec<String> = urls.iter().map(|u| u.host_str().unwrap_or_default().to_owned()).collect();
+        if urls.is_empty() && (v.format.is_some_and(|f| f.format.id == "hostname") || v.name.ends_with("_HOST")) {
+            hosts.push(value.trim().to_owned());
+        }
+        if let Some(host) = hosts.into_iter().find(|h| is_local_host(h)) {
             out.push(cx.finding(INFO.rule, v, format!("`{}` points at `{host}`, which in production is the server itself", v.name)));
         }
     }

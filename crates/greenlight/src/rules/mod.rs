@@ -391,6 +391,17 @@ mod tests {
     }
 }
 
+/// Every URL in a value: the value itself, or each item of a comma- or space-separated list
+/// (`CORS_ORIGINS=https://a.example,http://localhost:5173`).
+pub(crate) fn urls_in(value: &str) -> Vec<url::Url> {
+    if let Some(u) = parse_url(value) {
+        if !value.contains(',') && !value.trim().contains(' ') {
+            return vec![u];
+        }
+    }
+    value.split([',', ' ']).filter_map(parse_url).collect()
+}
+
 /// A value that is a URL with a host (`scheme://host…`), parsed.
 pub(crate) fn parse_url(value: &str) -> Option<url::Url> {
     if !value.contains("://") {

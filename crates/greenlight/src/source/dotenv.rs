@@ -270,7 +270,9 @@ fn ambiguities(
     let value_span = entry.value_span.clone();
 
     // Separator: `KEY: value` and a key whose `=` sits on the next line.
-    let between = &text[key_m.end()..caps.get(2).map_or(whole.end(), |m| m.start())];
+    // The separator: from the key to the first `=` or `:` (a value-less match may run on).
+    let rest = &text[key_m.end()..whole.end()];
+    let between = rest.find(['=', ':']).map_or(rest, |i| &rest[..=i]);
     if !between.contains('=') && between.contains(':') {
         push(
             entry.key_span.clone(),
