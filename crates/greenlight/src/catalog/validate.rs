@@ -415,7 +415,16 @@ pub fn looks_secret_name(name: &str) -> bool {
     static PUBLIC_NAME: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)(?:PUBLIC|PUBLISHABLE|SITE)_?KEY$|_KEY_ID$|KEY_ID$|_ID$").expect("public name regex")
     });
-    SECRET_NAME.is_match(name) && !PUBLIC_NAME.is_match(name)
+    // Settings about a secret, not the secret: `JWT_ACCESS_TOKEN_EXPIRE_MINUTES`, `API_KEY_HEADER`.
+    static SETTING_NAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)_(?:MINUTES|SECONDS|DAYS|HOURS|TTL|EXPIRY|EXPIRES|LENGTH|URL|ENDPOINT|ALGORITHM|NAME|HEADER|PATH|FILE|ENABLED)$").expect("setting regex")
+    });
+    static ALWAYS_SECRET: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)SECRET|PASSWORD|PASSWD|PRIVATE").expect("always regex"));
+    if SETTING_NAME.is_match(name) {
+        return false;
+    }
+    SECRET_NAME.is_match(name) && (!PUBLIC_NAME.is_match(name) || ALWAYS_SECRET.is_match(name))
 }
 
 #[cfg(test)]
@@ -451,6 +460,8 @@ mod tests {
         assert!(!looks_secret_name("STRIPE_PUBLIC_KEY"));
         assert!(!looks_secret_name("R2_ACCESS_KEY_ID"));
         assert!(!looks_secret_name("LOG_LEVEL"));
+        assert!(looks_secret_name("VAULT_SECRET_ID"));
+        assert!(!looks_secret_name("JWT_ACCESS_TOKEN_EXPIRE_MINUTES"));
     }
 
     #[test]

@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn fails_on_cleartext_urls() {
-        let env = "API=http://api.example.net\nREDIS_URL=redis://:Xy7vQ2nLp9rT4wZ8@cache.internal:6379/0\nDATABASE_URL=postgresql://app:Zq8vN3xLw2pR7tY5@db.internal:5432/app?sslmode=prefer\nDB2=postgres://app:Zq8vN3xLw2pR7tY5@db.internal/app\n";
+        let env = "API=http://api.shop.io\nREDIS_URL=redis://:Xy7vQ2nLp9rT4wZ8@cache.internal:6379/0\nDATABASE_URL=postgresql://app:Zq8vN3xLw2pR7tY5@db.internal:5432/app?sslmode=prefer\nDB2=postgres://app:Zq8vN3xLw2pR7tY5@db.internal/app\n";
         let f = prod("", env, Rule::InsecureUrl);
         assert_eq!(f.len(), 4, "{f:?}");
         assert!(f.iter().all(|f| f.severity == Severity::Critical));
@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn passes_on_tls_urls() {
-        let env = "API=https://api.example.net\nREDIS_URL=rediss://:Xy7vQ2nLp9rT4wZ8@cache.internal:6380/0\nDATABASE_URL=postgresql://app:Zq8vN3xLw2pR7tY5@db.internal:5432/app?sslmode=verify-full\n";
+        let env = "API=https://api.shop.io\nREDIS_URL=rediss://:Xy7vQ2nLp9rT4wZ8@cache.internal:6380/0\nDATABASE_URL=postgresql://app:Zq8vN3xLw2pR7tY5@db.internal:5432/app?sslmode=verify-full\n";
         assert!(prod("", env, Rule::InsecureUrl).is_empty());
     }
 }

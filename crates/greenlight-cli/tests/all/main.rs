@@ -1,0 +1,6 @@
+//! Integration tests of the `greenlight` binary, compiled into one test binary.
+
+mod canary;
+mod cli;
+mod examples;
+mod support;
