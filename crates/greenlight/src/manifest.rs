@@ -5,6 +5,7 @@
 //! (with a did-you-mean), malformed conditions, patterns and durations, references to unknown
 //! environments, variables and rules. See `docs/manifest.md` for the reference.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -239,8 +240,9 @@ impl Manifest {
         let catalog = Catalog::builtin();
 
         let mut declarations: IndexMap<String, Declaration> = IndexMap::new();
+        let positions = declaration_index(&text);
         let mut declare = |name: &str, spec: &VarSpec, service: Option<&str>, problems: &mut Vec<ManifestProblem>| {
-            let (line, column) = find_declaration(&text, name, service);
+            let (line, column) = positions.get(&(service.map(str::to_owned), name.to_owned())).copied().unwrap_or((0, 0));
             if let Some(previous) = declarations.get(name) {
                 problems.push(ManifestProblem {
                     line,
@@ -412,6 +414,33 @@ fn did_you_mean(s: Option<&str>) -> String {
     s.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
 }
 
+/// Line starts of a text, for many offset → line:column lookups without rescanning it.
+pub struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t str) -> LineIndex<'t> {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
+
+    /// The byte offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        let line = self.starts.partition_point(|&s| s <= offset.min(self.text.len()));
+        self.starts[line - 1]
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -425,28 +454,50 @@ fn find_text(text: &str, needle: &str) -> (usize, usize) {
     text.find(needle).map_or((0, 0), |o| line_col(text, o))
 }
 
-/// Where a variable is declared: `NAME = {…}`, `vars.NAME = {…}` or `[vars.NAME]` /
-/// `[services.S.vars.NAME]`. A text search is enough because names are plain identifiers.
-fn find_declaration(text: &str, name: &str, service: Option<&str>) -> (usize, usize) {
-    let n = regex::escape(name);
-    let header = match service {
-        Some(s) => format!(r"(?m)^\s*\[\s*services\.{}\.vars\.{n}\s*\]", regex::escape(s)),
-        None => format!(r"(?m)^\s*\[\s*vars\.{n}\s*\]"),
-    };
-    let dotted = format!(r#"(?m)^\s*(?:vars\.)?"?{n}"?\s*="#);
-    let service_start = service
-        .and_then(|s| text.find(&format!("[services.{s}]")))
-        .unwrap_or(0);
-    for (pattern, from) in [(header, 0), (dotted, service_start)] {
-        if let Ok(re) = Regex::new(&pattern) {
-            if let Some(m) = re.find_at(text, from) {
-                let start = m.start() + (m.as_str().len() - m.as_str().trim_start().len());
-                let key_at = text[start..m.end()].find(name).map_or(start, |i| start + i);
-                return line_col(text, key_at);
+/// Where each variable is declared: `[vars.NAME]`, `[services.S.vars.NAME]`, `NAME = …` under
+/// `[vars]` or `[services.S.vars]`, and `vars.NAME = …` under `[services.S]`. One pass over the
+/// lines (names are plain identifiers, so no TOML parse is needed to find them); keyed by
+/// (service, name), first declaration wins.
+fn declaration_index(text: &str) -> HashMap<(Option<String>, String), (usize, usize)> {
+    let mut index = HashMap::new();
+    let mut table = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let column_of = |name: &str| line.find(name).map_or(indent + 1, |b| line[..b].chars().count() + 1);
+        let mut insert = |service: Option<&str>, name: &str| {
+            let name = name.trim().trim_matches('"');
+            if !name.is_empty() {
+                index.entry((service.map(str::to_owned), name.to_owned())).or_insert((i + 1, column_of(name)));
+            }
+        };
+        if let Some(header) = trimmed.strip_prefix('[') {
+            table = header.split(']').next().unwrap_or_default().trim().to_owned();
+            if let Some(name) = table.strip_prefix("vars.") {
+                insert(None, name);
+            } else if let Some(rest) = table.strip_prefix("services.") {
+                if let Some((service, name)) = rest.split_once(".vars.") {
+                    insert(Some(service), name);
+                }
+            }
+            continue;
+        }
+        let Some((key, _)) = trimmed.split_once('=') else { continue };
+        let key = key.trim();
+        if table == "vars" {
+            insert(None, key);
+        } else if let Some(rest) = table.strip_prefix("services.") {
+            match rest.strip_suffix(".vars") {
+                Some(service) => insert(Some(service), key),
+                None => {
+                    if let Some(name) = key.strip_prefix("vars.") {
+                        insert(Some(rest), name);
+                    }
+                }
             }
         }
     }
-    (0, 0)
+    index
 }
 
 #[cfg(test)]

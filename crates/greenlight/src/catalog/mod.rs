@@ -131,9 +131,31 @@ pub struct Format {
     pub test_values: Vec<String>,
     pub examples: Examples,
     pub source_file: &'static str,
-    pattern: Option<Regex>,
-    live: Option<Regex>,
-    test: Option<Regex>,
+    pattern: LazyRegex,
+    live: LazyRegex,
+    test: LazyRegex,
+}
+
+/// A pattern compiled on first use: most runs touch a handful of the catalog's formats, and
+/// compiling all of them would dominate a millisecond `check`. Patterns are validated by the
+/// catalog tests, so a compile error here is a bug in the data.
+#[derive(Debug, Default)]
+struct LazyRegex {
+    source: Option<String>,
+    compiled: std::sync::OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    fn new(source: Option<String>) -> LazyRegex {
+        LazyRegex { source, compiled: std::sync::OnceLock::new() }
+    }
+    fn get(&self) -> Option<&Regex> {
+        let source = self.source.as_deref()?;
+        Some(self.compiled.get_or_init(|| Regex::new(source).unwrap_or_else(|e| panic!("catalog pattern: {e}"))))
+    }
+    fn is_some(&self) -> bool {
+        self.source.is_some()
+    }
 }
 
 impl Format {
@@ -144,10 +166,10 @@ impl Format {
 
     /// Live or test mode, where the format encodes one.
     pub fn mode(&self, value: &str) -> Option<Mode> {
-        if self.test_values.iter().any(|t| t == value) || self.test.as_ref().is_some_and(|r| r.is_match(value)) {
+        if self.test_values.iter().any(|t| t == value) || self.test.get().is_some_and(|r| r.is_match(value)) {
             return Some(Mode::Test);
         }
-        if self.live.as_ref().is_some_and(|r| r.is_match(value)) {
+        if self.live.get().is_some_and(|r| r.is_match(value)) {
             return Some(Mode::Live);
         }
         None
@@ -166,7 +188,7 @@ impl Format {
     /// `param` is the `N` of `hex:N`/`base64:N`; `values` the manifest's enum values.
     pub fn validate(&self, value: &str, param: Option<usize>, values: &[String]) -> Result<(), String> {
         validate::validate(self, value, param, values)?;
-        if let Some(re) = &self.pattern {
+        if let Some(re) = self.pattern.get() {
             if !re.is_match(value) {
                 return Err(format!("does not look like a {}", self.title));
             }
@@ -176,7 +198,7 @@ impl Format {
 
     /// Whether the value is recognisably of this format (used for undeclared variables).
     pub fn recognises(&self, value: &str) -> bool {
-        self.detect && self.pattern.as_ref().is_some_and(|re| re.is_match(value))
+        self.detect && self.pattern.get().is_some_and(|re| re.is_match(value))
     }
 }
 
@@ -213,15 +235,10 @@ impl Catalog {
         for (name, text) in files {
             let file: CatalogFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
             for def in file.format {
-                let compile = |p: &Option<String>| -> Result<Option<Regex>, String> {
-                    p.as_deref()
-                        .map(|p| Regex::new(p).map_err(|e| format!("{name}: {}: {e}", def.id)))
-                        .transpose()
-                };
                 let format = Format {
-                    pattern: compile(&def.pattern)?,
-                    live: compile(&def.live)?,
-                    test: compile(&def.test)?,
+                    pattern: LazyRegex::new(def.pattern),
+                    live: LazyRegex::new(def.live),
+                    test: LazyRegex::new(def.test),
                     id: def.id.clone(),
                     title: def.title,
                     check: def.check,
@@ -318,6 +335,17 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "catalog examples:\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for f in Catalog::builtin().formats() {
+            for p in [&f.pattern, &f.live, &f.test] {
+                if let Some(src) = &p.source {
+                    assert!(Regex::new(src).is_ok(), "{}: {src}", f.id);
+                }
+            }
+        }
     }
 
     #[test]

@@ -13,9 +13,12 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let assignments = &cx.env.assignments;
-    for (i, a) in assignments.iter().enumerate() {
-        let Some(first) = assignments[..i].iter().find(|b| b.name == a.name && b.origin.path == a.origin.path) else { continue };
+    let mut first_at: std::collections::HashMap<(&str, &str), &crate::source::Assignment> = std::collections::HashMap::new();
+    for a in &cx.env.assignments {
+        let Some(first) = first_at.get(&(a.origin.path.as_str(), a.name.as_str())).copied() else {
+            first_at.insert((a.origin.path.as_str(), a.name.as_str()), a);
+            continue;
+        };
         let secret = cx.vars.iter().find(|v| v.name == a.name).is_some_and(|v| v.secret);
         let readers = if a.origin.kind == SourceKind::Dotenv {
             "node's dotenv, python-dotenv and dotenvx use this one, dotenvy (Rust) the first"

@@ -456,3 +456,49 @@ mod tests {
         assert_eq!(keys, ["2", "10", "B"]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::parse;
+
+    fn env_like() -> impl Strategy<Value = String> {
+        // Lines built from the characters that matter to the grammar, plus arbitrary text.
+        let line = prop_oneof![
+            "[A-Za-z_][A-Za-z0-9_.-]{0,8}=[ -~]{0,12}",
+            "(export )?[A-Z_]{1,6} ?= ?\"[ -~\\n]{0,10}\"",
+            "[A-Z]{1,4}='[^']{0,8}'",
+            "#[ -~]{0,10}",
+            "[ -~\u{FEFF}\u{A0}]{0,16}",
+            "\\PC{0,12}",
+        ];
+        prop::collection::vec(line, 0..8).prop_map(|lines| lines.join(if lines.len() % 2 == 0 { "\n" } else { "\r\n" }))
+    }
+
+    proptest! {
+        #[test]
+        fn spans_point_at_the_source(src in env_like()) {
+            let parsed = parse(&src);
+            for e in &parsed.entries {
+                prop_assert_eq!(&src[e.key_span.clone()], e.key.as_str());
+                prop_assert!(src.get(e.value_span.clone()).is_some());
+            }
+            for i in &parsed.issues {
+                prop_assert!(src.get(i.span.clone()).is_some());
+            }
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_text(src in "\\PC{0,200}") {
+            let _ = parse(&src);
+        }
+
+        #[test]
+        fn simple_assignments_round_trip(key in "[A-Z][A-Z0-9_]{0,10}", value in "[A-Za-z0-9_./:@-]{0,20}") {
+            let parsed = parse(&format!("{key}={value}\n"));
+            prop_assert_eq!(parsed.entries.len(), 1);
+            prop_assert_eq!(&parsed.entries[0].value, &value);
+        }
+    }
+}

@@ -38,7 +38,7 @@ pub fn expand(parsed: &[(String, String)], process_env: Option<&HashMap<String, 
     let empty = HashMap::new();
     let process_env = process_env.unwrap_or(&empty);
     let original: HashMap<&str, &str> = parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut running: Vec<(String, String)> = Vec::with_capacity(parsed.len());
+    let mut running: HashMap<String, String> = HashMap::with_capacity(parsed.len());
     let mut out = Expanded::default();
 
     for (key, value) in parsed {
@@ -52,11 +52,7 @@ pub fn expand(parsed: &[(String, String)], process_env: Option<&HashMap<String, 
                 // from this file, so the file's own expansion of them is used instead.
                 let mut visible: HashMap<&str, &str> =
                     process_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                for (done, _) in &running {
-                    if visible.get(done.as_str()) == original.get(done.as_str()) {
-                        visible.remove(done.as_str());
-                    }
-                }
+                visible.retain(|k, v| !(running.contains_key(*k) && original.get(k) == Some(v)));
                 let (expanded, complete) = expand_value(&current, &visible, &running);
                 if !complete {
                     out.runaway.push(key.clone());
@@ -65,22 +61,19 @@ pub fn expand(parsed: &[(String, String)], process_env: Option<&HashMap<String, 
             }
         }
         let resolved = current.replace("\\$", "$");
-        running.retain(|(k, _)| k != key);
-        running.push((key.clone(), resolved.clone()));
+        running.insert(key.clone(), resolved.clone());
         out.values.push((key.clone(), resolved));
     }
     out
 }
 
 /// One value's expansion; `false` when it was cut off.
-fn expand_value(value: &str, process_env: &HashMap<&str, &str>, running: &[(String, String)]) -> (String, bool) {
+fn expand_value(value: &str, process_env: &HashMap<&str, &str>, running: &HashMap<String, String>) -> (String, bool) {
     // `{...runningParsed, ...processEnv}`: the process environment wins.
-    let lookup = |name: &str| -> Option<&str> {
-        process_env
-            .get(name)
-            .copied()
-            .or_else(|| running.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
-    };
+    let lookup = |name: &str| -> Option<&str> { process_env.get(name).copied().or_else(|| running.get(name).map(String::as_str)) };
+    if !value.contains('$') {
+        return (value.to_owned(), true);
+    }
     let mut result = value.to_owned();
     for _ in 0..MAX_STEPS {
         let Some((start, end, expression)) = find_reference(&result) else {
@@ -244,5 +237,21 @@ mod tests {
     fn js_replacement_patterns() {
         assert_eq!(js_replace_first("a$Xb", "$X", "[$$]"), "a[$]b");
         assert_eq!(js_replace_first("a$Xb", "$X", "[$&]"), "a[$X]b");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Expansion always terminates, whatever the references, and stays bounded.
+        #[test]
+        fn expansion_terminates(pairs in prop::collection::vec(("[A-C]", "([a-z]|\\$[A-C]|\\$\\{[A-C](:?[-+][a-z$]{0,3})?\\}){0,6}"), 0..6)) {
+            let out = super::expand(&pairs.into_iter().map(|(k, v)| (k, v)).collect::<Vec<_>>(), None);
+            for (_, v) in out.values {
+                prop_assert!(v.len() <= super::MAX_LEN * 2);
+            }
+        }
     }
 }

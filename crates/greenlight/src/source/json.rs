@@ -8,7 +8,7 @@ use jsonc_parser::common::Ranged;
 
 use super::{Assignment, Origin, SourceKind};
 use crate::error::InputError;
-use crate::manifest::line_col;
+use crate::manifest::{line_col, LineIndex};
 
 pub(super) fn read(display: &str, file: &Path, text: &str, selector: Option<&str>) -> Result<Vec<Assignment>, InputError> {
     let err = |offset: usize, message: String| {
@@ -30,6 +30,7 @@ pub(super) fn read(display: &str, file: &Path, text: &str, selector: Option<&str
     let Value::Object(obj) = value else {
         return Err(err(0, "expected a JSON object of settings".into()));
     };
+    let index = LineIndex::new(text);
     let mut out = Vec::new();
     for prop in obj.properties {
         let name = prop_name(&prop.name);
@@ -40,7 +41,7 @@ pub(super) fn read(display: &str, file: &Path, text: &str, selector: Option<&str
             _ => continue,
         };
         let r = prop.value.range();
-        out.push(Assignment { name, value: v, origin: Origin::at(SourceKind::Json, display, Some(file), text, r.start..r.end) });
+        out.push(Assignment { name, value: v, origin: Origin::at(SourceKind::Json, display, Some(file), &index, text, r.start..r.end) });
     }
     Ok(out)
 }

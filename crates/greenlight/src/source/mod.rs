@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use crate::error::{read_text, InputError};
-use crate::manifest::{line_col, Manifest, SourceSpec};
+use crate::manifest::{LineIndex, Manifest, SourceSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {
@@ -48,9 +48,9 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub(crate) fn at(kind: SourceKind, path: &str, file: Option<&Path>, text: &str, value_span: std::ops::Range<usize>) -> Origin {
-        let (line, column) = line_col(text, value_span.start);
-        let line_start = text[..value_span.start].rfind('\n').map_or(0, |i| i + 1);
+    pub(crate) fn at(kind: SourceKind, path: &str, file: Option<&Path>, index: &LineIndex<'_>, text: &str, value_span: std::ops::Range<usize>) -> Origin {
+        let (line, column) = index.line_col(value_span.start);
+        let line_start = index.line_start(value_span.start);
         let line_end = text[value_span.start..].find('\n').map_or(text.len(), |i| value_span.start + i);
         let line_text = text[line_start..line_end].trim_end_matches('\r').to_owned();
         let start_col = text[line_start..value_span.start].chars().count();
@@ -291,13 +291,14 @@ fn load_files(
         env.sources.push(loaded);
         match r.kind {
             SourceKind::Dotenv => {
+                let index = LineIndex::new(&text);
                 let parsed = dotenv::parse(&text);
                 for e in &parsed.entries {
-                    let origin = Origin::at(SourceKind::Dotenv, &display, Some(&r.file), &text, e.value_span.clone());
+                    let origin = Origin::at(SourceKind::Dotenv, &display, Some(&r.file), &index, &text, e.value_span.clone());
                     let mut origin = origin;
                     if e.value_span.is_empty() {
                         // `KEY=` : point at the key.
-                        let (line, column) = line_col(&text, e.key_span.start);
+                        let (line, column) = index.line_col(e.key_span.start);
                         origin.line = line;
                         origin.column = column;
                     }
@@ -307,7 +308,7 @@ fn load_files(
                 for issue in parsed.issues {
                     env.issues.push(SourceIssue {
                         kind: issue.kind,
-                        origin: Origin::at(SourceKind::Dotenv, &display, Some(&r.file), &text, issue.span.clone()),
+                        origin: Origin::at(SourceKind::Dotenv, &display, Some(&r.file), &index, &text, issue.span.clone()),
                         message: issue.message,
                         key: issue.key,
                     });
@@ -339,9 +340,10 @@ fn load_files(
     }
     // JS key order: first insertion position, integer keys first.
     let mut first_seen: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for &(i, is_dotenv) in &order {
         let name = env.assignments[i].name.as_str();
-        if is_dotenv && !first_seen.contains(&name) {
+        if is_dotenv && seen.insert(name) {
             first_seen.push(name);
         }
     }

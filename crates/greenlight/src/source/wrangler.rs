@@ -8,7 +8,7 @@ use toml_edit::{Item, TableLike};
 
 use super::{Assignment, Origin, SourceKind};
 use crate::error::InputError;
-use crate::manifest::line_col;
+use crate::manifest::{line_col, LineIndex};
 
 pub(super) fn read(display: &str, file: &Path, text: &str, selector: Option<&str>) -> Result<Vec<Assignment>, InputError> {
     let doc = toml_edit::Document::parse(text).map_err(|e| {
@@ -39,6 +39,7 @@ pub(super) fn read(display: &str, file: &Path, text: &str, selector: Option<&str
         }
     };
     let Some(scope) = scope else { return Ok(Vec::new()) };
+    let index = LineIndex::new(text);
     let mut out = Vec::new();
     for (name, item) in scope.iter() {
         let secret_table = matches!(name.to_ascii_lowercase().as_str(), "secrets" | "secret" | "credentials");
@@ -56,7 +57,7 @@ pub(super) fn read(display: &str, file: &Path, text: &str, selector: Option<&str
                 _ => continue, // arrays and tables are not environment variables
             };
             let span = v.span().or_else(|| value.span()).unwrap_or(0..0);
-            let mut origin = Origin::at(SourceKind::Wrangler, display, Some(file), text, span);
+            let mut origin = Origin::at(SourceKind::Wrangler, display, Some(file), &index, text, span);
             origin.in_secret_table = secret_table;
             out.push(Assignment { name: key.to_owned(), value: text_value, origin });
         }
