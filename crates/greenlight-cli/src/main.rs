@@ -1,6 +1,9 @@
 //! The `greenlight` command: argument parsing, output selection and exit status over the
 //! `greenlight` engine crate. Exit status: 0 go, 1 no-go, 2 usage or input error.
 
+// The binary is the one place that prints; the workspace denies printing in the libraries.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -107,7 +110,10 @@ fn color_stdout() -> bool {
 fn main() -> ExitCode {
     // A panic message may carry data; never print it. Say where, and how to report it.
     std::panic::set_hook(Box::new(|info| {
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("greenlight: internal error{at}; please report it (no details are printed, as they may contain secrets)");
     }));
     let cli = Cli::parse();
@@ -120,17 +126,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether a variable's value is a secret: `(name, value) -> bool`.
+type SecretTest = Box<dyn Fn(&str, &str) -> bool>;
+
 fn run(command: Command) -> Result<ExitCode, InputError> {
     match command {
-        Command::Check { manifest, environment, format, process_env, now } => {
+        Command::Check {
+            manifest,
+            environment,
+            format,
+            process_env,
+            now,
+        } => {
             let manifest = Manifest::load(&manifest)?;
             let now = now
-                .map(|n| n.parse().map_err(|_| InputError::Usage(format!("--now `{n}` is not an RFC 3339 date-time"))))
+                .map(|n| {
+                    n.parse().map_err(|_| {
+                        InputError::Usage(format!("--now `{n}` is not an RFC 3339 date-time"))
+                    })
+                })
                 .transpose()?;
-            let options = CheckOptions { environment, load: LoadOptions { process_env, no_expand: false }, now };
+            let options = CheckOptions {
+                environment,
+                load: LoadOptions {
+                    process_env,
+                    no_expand: false,
+                },
+                now,
+            };
             let checked = check(&manifest, &options)?;
             let text = match format {
-                ReportFormat::Human => render_human(&checked.report, &manifest.project.name, color_stdout()),
+                ReportFormat::Human => {
+                    render_human(&checked.report, &manifest.project.name, color_stdout())
+                }
                 ReportFormat::Json => render_json(&checked.report) + "\n",
             };
             emit(&text);
@@ -139,40 +167,72 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 Verdict::NoGo => ExitCode::from(1),
             })
         }
-        Command::Env { files, manifest, environment, format, reveal, no_expand, process_env } => {
-            let (env, secret): (Environment, Box<dyn Fn(&str, &str) -> bool>) = if files.is_empty() {
+        Command::Env {
+            files,
+            manifest,
+            environment,
+            format,
+            reveal,
+            no_expand,
+            process_env,
+        } => {
+            let (env, secret): (Environment, SecretTest) = if files.is_empty() {
                 let manifest = Manifest::load(&manifest)?;
                 let environment = environment.unwrap_or_else(|| "production".into());
-                let env = source::load_environment(&manifest, &environment, &LoadOptions { process_env, no_expand })?;
+                let env = source::load_environment(
+                    &manifest,
+                    &environment,
+                    &LoadOptions {
+                        process_env,
+                        no_expand,
+                    },
+                )?;
                 let secrets: Vec<String> = build_views(&manifest, &environment, &env)
                     .into_iter()
                     .filter(|v| v.secret)
                     .map(|v| v.name.to_owned())
                     .collect();
-                (env, Box::new(move |name: &str, _: &str| secrets.iter().any(|s| s == name)))
+                (
+                    env,
+                    Box::new(move |name: &str, _: &str| secrets.iter().any(|s| s == name)),
+                )
             } else {
                 if environment.is_some() {
-                    return Err(InputError::Usage("give either --env or FILEs, not both".into()));
+                    return Err(InputError::Usage(
+                        "give either --env or FILEs, not both".into(),
+                    ));
                 }
                 let process: Option<HashMap<String, String>> = process_env.then(|| {
-                    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect()
+                    std::env::vars_os()
+                        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                        .collect()
                 });
                 let env = source::load_paths(&files, process.as_ref(), no_expand)?;
                 let catalog = Catalog::builtin();
                 (
                     env,
                     Box::new(move |name: &str, value: &str| {
-                        looks_secret_name(name) || catalog.recognise(value).is_some_and(|f| f.secret && !f.client_safe)
+                        looks_secret_name(name)
+                            || catalog
+                                .recognise(value)
+                                .is_some_and(|f| f.secret && !f.client_safe)
                     }),
                 )
             };
             for issue in &env.issues {
-                eprintln!("warning: {}:{}:{}: {}", issue.origin.path, issue.origin.line, issue.origin.column, issue.message);
+                eprintln!(
+                    "warning: {}:{}:{}: {}",
+                    issue.origin.path, issue.origin.line, issue.origin.column, issue.message
+                );
             }
             let pairs: Vec<(String, String)> = env
                 .resolved()
                 .map(|a| {
-                    let shown = if reveal { a.value.clone() } else { greenlight::mask::display_value(&a.value, secret(&a.name, &a.value)) };
+                    let shown = if reveal {
+                        a.value.clone()
+                    } else {
+                        greenlight::mask::display_value(&a.value, secret(&a.name, &a.value))
+                    };
                     (a.name.clone(), shown)
                 })
                 .collect();
@@ -185,7 +245,14 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                     let width = RULES.iter().map(|r| r.rule.id().len()).max().unwrap_or(0);
                     RULES
                         .iter()
-                        .map(|r| format!("{:width$}  {:14}  {}\n", r.rule.id(), r.severity.as_str(), r.summary))
+                        .map(|r| {
+                            format!(
+                                "{:width$}  {:14}  {}\n",
+                                r.rule.id(),
+                                r.severity.as_str(),
+                                r.summary
+                            )
+                        })
                         .collect::<String>()
                 }
                 ReportFormat::Json => {
@@ -202,20 +269,35 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
         Command::Explain { rule } => {
             let Ok(r) = rule.parse::<Rule>() else {
                 let ids: Vec<&str> = RULES.iter().map(|r| r.rule.id()).collect();
-                let hint = greenlight::did_you_mean(&rule, ids).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-                return Err(InputError::Usage(format!("unknown rule `{rule}`{hint}; `greenlight rules` lists them")));
+                let hint = greenlight::did_you_mean(&rule, ids)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(InputError::Usage(format!(
+                    "unknown rule `{rule}`{hint}; `greenlight rules` lists them"
+                )));
             };
             emit(r.info().doc);
             Ok(ExitCode::SUCCESS)
         }
         Command::Formats => {
             let catalog = Catalog::builtin();
-            let width = catalog.formats().iter().map(|f| f.id.len()).max().unwrap_or(0);
+            let width = catalog
+                .formats()
+                .iter()
+                .map(|f| f.id.len())
+                .max()
+                .unwrap_or(0);
             let text: String = catalog
                 .formats()
                 .iter()
                 .map(|f| {
-                    let tag = if f.secret && !f.client_safe { "secret" } else if f.client_safe { "public" } else { "" };
+                    let tag = if f.secret && !f.client_safe {
+                        "secret"
+                    } else if f.client_safe {
+                        "public"
+                    } else {
+                        ""
+                    };
                     format!("{:width$}  {:6}  {}\n", f.id, tag, f.title)
                 })
                 .collect();
@@ -228,18 +310,28 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
 fn render_env(pairs: &[(String, String)], format: EnvFormat) -> String {
     match format {
         EnvFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> =
-                pairs.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+            let map: serde_json::Map<String, serde_json::Value> = pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
             serde_json::to_string(&map).expect("json") + "\n"
         }
-        EnvFormat::Dotenv => pairs.iter().map(|(k, v)| format!("{k}={}\n", dotenv_quote(v))).collect(),
-        EnvFormat::Shell => pairs.iter().map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''"))).collect(),
+        EnvFormat::Dotenv => pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}\n", dotenv_quote(v)))
+            .collect(),
+        EnvFormat::Shell => pairs
+            .iter()
+            .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
+            .collect(),
     }
 }
 
 /// Quotes a value so that node's dotenv reads it back unchanged where its dialect allows.
 fn dotenv_quote(v: &str) -> String {
-    let plain = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:@,+=%~*…".contains(c));
+    let plain = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@,+=%~*…".contains(c));
     if plain || v.is_empty() {
         v.to_owned()
     } else if !v.contains('\'') && !v.contains('\n') {

@@ -17,11 +17,20 @@ pub fn write_fixture(dir: &Path, n: usize) {
         ("bool", "true"),
         ("email", "team{i}@example-corp.io"),
         ("secret", "Qz7Wx3Ev9Rb5Tn1Ym8Uk4Il0Op6Aa2Ss{i}"),
-        ("stripe.secret_key", "sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLK{i}"),
-        ("postgres.url", "postgresql://app:Zq8vN3xLw2pR7tY5@db{i}.example-corp.io:5432/app?sslmode=verify-full"),
+        (
+            "stripe.secret_key",
+            "sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLK{i}",
+        ),
+        (
+            "postgres.url",
+            "postgresql://app:Zq8vN3xLw2pR7tY5@db{i}.example-corp.io:5432/app?sslmode=verify-full",
+        ),
         ("log_level", "info"),
         ("duration", "{i}s"),
-        ("hex:32", "454ca2c94e6aaf07012987df44e34edc3488ce619e024da9188cbc06fa09{i:04}"),
+        (
+            "hex:32",
+            "454ca2c94e6aaf07012987df44e34edc3488ce619e024da9188cbc06fa09{i:04}",
+        ),
     ];
     let mut manifest = String::from("[project]\nname = \"bench\"\n\n[environments.production]\nsources = [\".env.production\"]\n\n[environments.staging]\nsources = [\".env.staging\"]\n");
     let mut prod = String::new();
@@ -32,7 +41,9 @@ pub fn write_fixture(dir: &Path, n: usize) {
             let i = s * (n / 50) + j;
             let (format, value) = formats[i % formats.len()];
             manifest.push_str(&format!("vars.VAR_{i} = {{ format = \"{format}\" }}\n"));
-            let v = value.replace("{i}", &i.to_string()).replace("{i:04}", &format!("{:04}", i % 10_000));
+            let v = value
+                .replace("{i}", &i.to_string())
+                .replace("{i:04}", &format!("{:04}", i % 10_000));
             prod.push_str(&format!("VAR_{i}={v}\n"));
             staging.push_str(&format!("VAR_{i}={}\n", v.replace("sk_live_", "sk_test_")));
         }
@@ -46,7 +57,10 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     write_fixture(dir.path(), 500);
     let manifest_path = dir.path().join("greenlight.toml");
-    let options = CheckOptions { environment: "production".into(), ..Default::default() };
+    let options = CheckOptions {
+        environment: "production".into(),
+        ..Default::default()
+    };
     c.bench_function("check 500 variables (manifest + sources + rules)", |b| {
         b.iter(|| {
             let manifest = Manifest::load(&manifest_path).unwrap();

@@ -35,7 +35,12 @@ pub fn check(manifest: &Manifest, options: &CheckOptions) -> Result<Checked, Inp
 }
 
 /// Runs the rules on an already loaded environment.
-pub fn check_loaded(manifest: &Manifest, environment: &str, env: &Environment, options: &CheckOptions) -> Result<Vec<Finding>, InputError> {
+pub fn check_loaded(
+    manifest: &Manifest,
+    environment: &str,
+    env: &Environment,
+    options: &CheckOptions,
+) -> Result<Vec<Finding>, InputError> {
     let fingerprinter = Fingerprinter::random();
     let fingerprint = |v: &str| fingerprinter.fingerprint(v);
 
@@ -43,13 +48,23 @@ pub fn check_loaded(manifest: &Manifest, environment: &str, env: &Environment, o
     let mut other_secrets: HashMap<_, Vec<OtherSecret>> = HashMap::new();
     // Production environments may share secrets (a corrected and an as-written variant of one
     // deployment); a production secret must not be shared with a non-production environment.
-    let non_production = manifest.environments.keys().filter(|e| e.as_str() != environment && !manifest.is_production(e));
+    let non_production = manifest
+        .environments
+        .keys()
+        .filter(|e| e.as_str() != environment && !manifest.is_production(e));
     for other in non_production {
         if !source::sources_exist(manifest, other) {
             continue;
         }
         // Another environment that cannot be read is not this environment's problem.
-        let Ok(other_env) = source::load_environment(manifest, other, &LoadOptions { process_env: false, no_expand: options.load.no_expand }) else {
+        let Ok(other_env) = source::load_environment(
+            manifest,
+            other,
+            &LoadOptions {
+                process_env: false,
+                no_expand: options.load.no_expand,
+            },
+        ) else {
             continue;
         };
         for view in build_views(manifest, other, &other_env) {
@@ -57,11 +72,14 @@ pub fn check_loaded(manifest: &Manifest, environment: &str, env: &Environment, o
                 continue;
             }
             let a = view.assignment.expect("has a value");
-            other_secrets.entry(fingerprint(&a.value)).or_default().push(OtherSecret {
-                environment: other.clone(),
-                variable: view.name.to_owned(),
-                location: location_of(a),
-            });
+            other_secrets
+                .entry(fingerprint(&a.value))
+                .or_default()
+                .push(OtherSecret {
+                    environment: other.clone(),
+                    variable: view.name.to_owned(),
+                    location: location_of(a),
+                });
         }
     }
 

@@ -45,7 +45,10 @@ fn tokenize(src: &str) -> Result<Vec<(usize, Token)>, ConditionError> {
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = src.char_indices().collect();
     let mut i = 0;
-    let err = |offset, message: &str| ConditionError { offset, message: message.to_owned() };
+    let err = |offset, message: &str| ConditionError {
+        offset,
+        message: message.to_owned(),
+    };
     while i < chars.len() {
         let (at, c) = chars[i];
         let next = chars.get(i + 1).map(|&(_, c)| c);
@@ -138,7 +141,10 @@ impl Parser {
         self.tokens.get(self.pos).map_or(self.len, |(o, _)| *o)
     }
     fn error(&self, message: &str) -> ConditionError {
-        ConditionError { offset: self.offset(), message: message.to_owned() }
+        ConditionError {
+            offset: self.offset(),
+            message: message.to_owned(),
+        }
     }
     fn or(&mut self) -> Result<Condition, ConditionError> {
         let mut left = self.and()?;
@@ -184,7 +190,11 @@ impl Parser {
                         _ => return Err(self.error("expected a value after the comparison")),
                     };
                     self.pos += 1;
-                    Ok(if op == Some(Token::Eq) { Condition::Equals(name, value) } else { Condition::NotEquals(name, value) })
+                    Ok(if op == Some(Token::Eq) {
+                        Condition::Equals(name, value)
+                    } else {
+                        Condition::NotEquals(name, value)
+                    })
                 } else {
                     Ok(Condition::Truthy(name))
                 }
@@ -197,7 +207,11 @@ impl Parser {
 impl Condition {
     pub fn parse(src: &str) -> Result<Condition, ConditionError> {
         let tokens = tokenize(src)?;
-        let mut p = Parser { tokens, pos: 0, len: src.len() };
+        let mut p = Parser {
+            tokens,
+            pos: 0,
+            len: src.len(),
+        };
         let c = p.or()?;
         if p.pos != p.tokens.len() {
             return Err(p.error("unexpected text after the condition"));
@@ -208,9 +222,9 @@ impl Condition {
     /// Evaluates against a lookup of variable values (unset variables read as empty).
     pub fn eval(&self, lookup: &dyn Fn(&str) -> Option<String>) -> bool {
         match self {
-            Condition::Truthy(n) => lookup(n).is_some_and(|v| {
-                !v.is_empty() && crate::catalog::parse_bool_lenient(&v)
-            }),
+            Condition::Truthy(n) => {
+                lookup(n).is_some_and(|v| !v.is_empty() && crate::catalog::parse_bool_lenient(&v))
+            }
             Condition::Equals(n, v) => lookup(n).unwrap_or_default() == *v,
             Condition::NotEquals(n, v) => lookup(n).unwrap_or_default() != *v,
             Condition::Not(c) => !c.eval(lookup),
@@ -222,7 +236,9 @@ impl Condition {
     /// Every variable the condition reads.
     pub fn variables(&self) -> Vec<&str> {
         match self {
-            Condition::Truthy(n) | Condition::Equals(n, _) | Condition::NotEquals(n, _) => vec![n.as_str()],
+            Condition::Truthy(n) | Condition::Equals(n, _) | Condition::NotEquals(n, _) => {
+                vec![n.as_str()]
+            }
             Condition::Not(c) => c.variables(),
             Condition::And(a, b) | Condition::Or(a, b) => {
                 let mut v = a.variables();
@@ -238,7 +254,12 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]

@@ -86,7 +86,10 @@ pub struct Tool {
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: "greenlight", version: env!("CARGO_PKG_VERSION") }
+        Tool {
+            name: "greenlight",
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 }
 
@@ -102,9 +105,18 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(command: &'static str, environment: Option<String>, mut findings: Vec<Finding>) -> Report {
+    pub fn new(
+        command: &'static str,
+        environment: Option<String>,
+        mut findings: Vec<Finding>,
+    ) -> Report {
         findings.sort_by(|a, b| {
-            (a.severity, &a.location, a.rule.id(), &a.variable).cmp(&(b.severity, &b.location, b.rule.id(), &b.variable))
+            (a.severity, &a.location, a.rule.id(), &a.variable).cmp(&(
+                b.severity,
+                &b.location,
+                b.rule.id(),
+                &b.variable,
+            ))
         });
         let mut summary = Summary::default();
         for f in &findings {
@@ -114,7 +126,18 @@ impl Report {
                 Severity::Recommendation => summary.recommendation += 1,
             }
         }
-        let verdict = if summary.critical > 0 { Verdict::NoGo } else { Verdict::Go };
-        Report { tool: Tool::default(), command, environment, verdict, summary, findings }
+        let verdict = if summary.critical > 0 {
+            Verdict::NoGo
+        } else {
+            Verdict::Go
+        };
+        Report {
+            tool: Tool::default(),
+            command,
+            environment,
+            verdict,
+            summary,
+            findings,
+        }
     }
 }

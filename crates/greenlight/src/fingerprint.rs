@@ -23,7 +23,8 @@ impl Fingerprinter {
     }
 
     pub fn fingerprint(&self, value: &str) -> Fingerprint {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref()).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
+            .expect("HMAC takes any key length");
         mac.update(value.as_bytes());
         mac.finalize().into_bytes().into()
     }

@@ -136,11 +136,31 @@ impl VarSpec {
     pub fn for_environment(&self, environment: &str) -> VarSpec {
         let mut out = self.clone();
         out.env = IndexMap::new();
-        let Some(o) = self.env.get(environment) else { return out };
+        let Some(o) = self.env.get(environment) else {
+            return out;
+        };
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { out.$f = o.$f.clone(); } )* };
         }
-        take!(description, format, secret, required, default, min_length, max_length, min, max, values, pattern, contains, client_exposed, rotate_every, rotated_at, enabled_if, example);
+        take!(
+            description,
+            format,
+            secret,
+            required,
+            default,
+            min_length,
+            max_length,
+            min,
+            max,
+            values,
+            pattern,
+            contains,
+            client_exposed,
+            rotate_every,
+            rotated_at,
+            enabled_if,
+            example
+        );
         out
     }
 
@@ -233,7 +253,11 @@ impl Manifest {
             let (line, column) = e.span().map_or((0, 0), |s| line_col(&text, s.start));
             InputError::Manifest {
                 path: path.to_path_buf(),
-                problems: vec![ManifestProblem { line, column, message: e.message().to_owned() }],
+                problems: vec![ManifestProblem {
+                    line,
+                    column,
+                    message: e.message().to_owned(),
+                }],
             }
         })?;
         let mut problems = Vec::new();
@@ -241,19 +265,34 @@ impl Manifest {
 
         let mut declarations: IndexMap<String, Declaration> = IndexMap::new();
         let positions = declaration_index(&text);
-        let mut declare = |name: &str, spec: &VarSpec, service: Option<&str>, problems: &mut Vec<ManifestProblem>| {
-            let (line, column) = positions.get(&(service.map(str::to_owned), name.to_owned())).copied().unwrap_or((0, 0));
+        let mut declare = |name: &str,
+                           spec: &VarSpec,
+                           service: Option<&str>,
+                           problems: &mut Vec<ManifestProblem>| {
+            let (line, column) = positions
+                .get(&(service.map(str::to_owned), name.to_owned()))
+                .copied()
+                .unwrap_or((0, 0));
             if let Some(previous) = declarations.get(name) {
                 problems.push(ManifestProblem {
                     line,
                     column,
-                    message: format!("variable `{name}` is declared twice (first at line {})", previous.line),
+                    message: format!(
+                        "variable `{name}` is declared twice (first at line {})",
+                        previous.line
+                    ),
                 });
                 return;
             }
             declarations.insert(
                 name.to_owned(),
-                Declaration { name: name.to_owned(), spec: spec.clone(), service: service.map(str::to_owned), line, column },
+                Declaration {
+                    name: name.to_owned(),
+                    spec: spec.clone(),
+                    service: service.map(str::to_owned),
+                    line,
+                    column,
+                },
             );
         };
         for (name, spec) in &raw.vars {
@@ -275,14 +314,22 @@ impl Manifest {
         for (name, env) in &raw.environments {
             if env.sources.is_empty() && !env.process_env {
                 let (line, column) = find_text(&text, &format!("[environments.{name}]"));
-                problems.push(ManifestProblem { line, column, message: format!("environment `{name}` has no sources") });
+                problems.push(ManifestProblem {
+                    line,
+                    column,
+                    message: format!("environment `{name}` has no sources"),
+                });
             }
         }
 
         let check_condition = |c: &Spanned<String>, problems: &mut Vec<ManifestProblem>| {
             if let Err(e) = Condition::parse(c.get_ref()) {
                 let (line, column) = line_col(&text, c.span().start + 1 + e.offset);
-                problems.push(ManifestProblem { line, column, message: format!("invalid condition: {}", e.message) });
+                problems.push(ManifestProblem {
+                    line,
+                    column,
+                    message: format!("invalid condition: {}", e.message),
+                });
             }
         };
         for s in raw.services.values() {
@@ -313,7 +360,11 @@ impl Manifest {
                         problems.push(ManifestProblem {
                             line,
                             column,
-                            message: format!("unknown format `{}`{}", f.get_ref(), did_you_mean(catalog.suggest(f.get_ref()))),
+                            message: format!(
+                                "unknown format `{}`{}",
+                                f.get_ref(),
+                                did_you_mean(catalog.suggest(f.get_ref()))
+                            ),
                         });
                     }
                 }
@@ -321,13 +372,24 @@ impl Manifest {
                     if let Err(e) = Regex::new(p.get_ref()) {
                         let (line, column) = line_col(&text, p.span().start);
                         let first = e.to_string().lines().last().unwrap_or_default().to_owned();
-                        problems.push(ManifestProblem { line, column, message: format!("invalid pattern: {first}") });
+                        problems.push(ManifestProblem {
+                            line,
+                            column,
+                            message: format!("invalid pattern: {first}"),
+                        });
                     }
                 }
                 if let Some(r) = &spec.rotate_every {
                     if crate::catalog::parse_duration(r.get_ref()).is_none() {
                         let (line, column) = line_col(&text, r.span().start);
-                        problems.push(ManifestProblem { line, column, message: format!("`rotate_every = \"{}\"` is not a duration such as 30d, 90d or 1y", r.get_ref()) });
+                        problems.push(ManifestProblem {
+                            line,
+                            column,
+                            message: format!(
+                                "`rotate_every = \"{}\"` is not a duration such as 30d, 90d or 1y",
+                                r.get_ref()
+                            ),
+                        });
                     }
                 }
                 if let Some(c) = &spec.enabled_if {
@@ -339,7 +401,14 @@ impl Manifest {
                             problems.push(ManifestProblem {
                                 line: decl.line,
                                 column: decl.column,
-                                message: format!("`{}` is required in unknown environment `{e}`{}", decl.name, did_you_mean(crate::suggest::closest(e, env_names.iter().copied()))),
+                                message: format!(
+                                    "`{}` is required in unknown environment `{e}`{}",
+                                    decl.name,
+                                    did_you_mean(crate::suggest::closest(
+                                        e,
+                                        env_names.iter().copied()
+                                    ))
+                                ),
                             });
                         }
                     }
@@ -350,7 +419,10 @@ impl Manifest {
                     problems.push(ManifestProblem {
                         line: decl.line,
                         column: decl.column,
-                        message: format!("`{}` records its rotation in `{r}`, which is not declared", decl.name),
+                        message: format!(
+                            "`{}` records its rotation in `{r}`, which is not declared",
+                            decl.name
+                        ),
                     });
                 }
             }
@@ -368,7 +440,10 @@ impl Manifest {
                     problems.push(ManifestProblem {
                         line,
                         column,
-                        message: format!("unknown rule `{id}`{}", did_you_mean(crate::suggest::closest(id, ids))),
+                        message: format!(
+                            "unknown rule `{id}`{}",
+                            did_you_mean(crate::suggest::closest(id, ids))
+                        ),
                     });
                 }
             }
@@ -376,11 +451,20 @@ impl Manifest {
 
         if !problems.is_empty() {
             problems.sort_by_key(|p| (p.line, p.column));
-            return Err(InputError::Manifest { path: path.to_path_buf(), problems });
+            return Err(InputError::Manifest {
+                path: path.to_path_buf(),
+                problems,
+            });
         }
 
-        let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+        let root = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root
+        };
         let mut project = raw.project;
         if project.environments.is_empty() {
             project.environments = raw.environments.keys().cloned().collect();
@@ -401,7 +485,7 @@ impl Manifest {
         self.environments
             .get(environment)
             .and_then(|e| e.production)
-            .unwrap_or_else(|| matches!(environment, "production" | "prod" | "live"))
+            .unwrap_or(matches!(environment, "production" | "prod" | "live"))
     }
 
     /// The manifest's path as shown in findings (relative to the working directory when given so).
@@ -411,7 +495,8 @@ impl Manifest {
 }
 
 fn did_you_mean(s: Option<&str>) -> String {
-    s.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+    s.map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
 }
 
 /// Line starts of a text, for many offset → line:column lookups without rescanning it.
@@ -422,7 +507,9 @@ pub struct LineIndex<'t> {
 
 impl<'t> LineIndex<'t> {
     pub fn new(text: &'t str) -> LineIndex<'t> {
-        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         LineIndex { text, starts }
     }
 
@@ -436,7 +523,9 @@ impl<'t> LineIndex<'t> {
 
     /// The byte offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: usize) -> usize {
-        let line = self.starts.partition_point(|&s| s <= offset.min(self.text.len()));
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset.min(self.text.len()));
         self.starts[line - 1]
     }
 }
@@ -464,15 +553,25 @@ fn declaration_index(text: &str) -> HashMap<(Option<String>, String), (usize, us
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
-        let column_of = |name: &str| line.find(name).map_or(indent + 1, |b| line[..b].chars().count() + 1);
+        let column_of = |name: &str| {
+            line.find(name)
+                .map_or(indent + 1, |b| line[..b].chars().count() + 1)
+        };
         let mut insert = |service: Option<&str>, name: &str| {
             let name = name.trim().trim_matches('"');
             if !name.is_empty() {
-                index.entry((service.map(str::to_owned), name.to_owned())).or_insert((i + 1, column_of(name)));
+                index
+                    .entry((service.map(str::to_owned), name.to_owned()))
+                    .or_insert((i + 1, column_of(name)));
             }
         };
         if let Some(header) = trimmed.strip_prefix('[') {
-            table = header.split(']').next().unwrap_or_default().trim().to_owned();
+            table = header
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
             if let Some(name) = table.strip_prefix("vars.") {
                 insert(None, name);
             } else if let Some(rest) = table.strip_prefix("services.") {
@@ -482,7 +581,9 @@ fn declaration_index(text: &str) -> HashMap<(Option<String>, String), (usize, us
             }
             continue;
         }
-        let Some((key, _)) = trimmed.split_once('=') else { continue };
+        let Some((key, _)) = trimmed.split_once('=') else {
+            continue;
+        };
         let key = key.trim();
         if table == "vars" {
             insert(None, key);
@@ -533,19 +634,33 @@ format = "jwt.hs256_secret"
 
     #[test]
     fn unknown_key_points_at_its_line() {
-        let err = parse(&OK.replace("secret = true }", "secret = true, formt = \"x\" }")).unwrap_err();
-        let InputError::Manifest { problems, .. } = err else { panic!() };
+        let err =
+            parse(&OK.replace("secret = true }", "secret = true, formt = \"x\" }")).unwrap_err();
+        let InputError::Manifest { problems, .. } = err else {
+            panic!()
+        };
         assert_eq!(problems[0].line, 9);
-        assert!(problems[0].message.contains("formt"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("formt"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
     fn collects_all_semantic_problems_with_suggestions() {
-        let text = OK.replace("stripe.secret_key", "stripe.secretkey").replace("jwt.hs256_secret\"", "jwt.hs256_secret\"\nenabled_if = \"A ==\"");
+        let text = OK.replace("stripe.secret_key", "stripe.secretkey").replace(
+            "jwt.hs256_secret\"",
+            "jwt.hs256_secret\"\nenabled_if = \"A ==\"",
+        );
         let err = parse(&text).unwrap_err();
-        let InputError::Manifest { problems, .. } = err else { panic!() };
+        let InputError::Manifest { problems, .. } = err else {
+            panic!()
+        };
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].message.contains("did you mean `stripe.secret_key`"));
+        assert!(problems[0]
+            .message
+            .contains("did you mean `stripe.secret_key`"));
         assert!(problems[1].message.contains("invalid condition"));
     }
 }

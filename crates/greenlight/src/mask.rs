@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn masks_keep_little() {
-        assert_eq!(mask_secret("sk_live_abcdefghijklmnopqrstuvwxyz9f3a"), "sk_l…9f3a");
+        assert_eq!(
+            mask_secret("sk_live_abcdefghijklmnopqrstuvwxyz9f3a"),
+            "sk_l…9f3a"
+        );
         assert_eq!(mask_secret("0123456789abcdef"), "01…ef");
         assert_eq!(mask_secret("short"), "…");
     }
@@ -67,10 +70,19 @@ mod tests {
     #[test]
     fn url_passwords_are_removed() {
         assert_eq!(
-            display_value("postgresql://app:hunter2hunter2@db.example.net:5432/app", true),
+            display_value(
+                "postgresql://app:hunter2hunter2@db.example.net:5432/app",
+                true
+            ),
             "postgresql://app:****@db.example.net:5432/app"
         );
-        assert_eq!(display_value("redis://:pw@cache:6379/0", false), "redis://:****@cache:6379/0");
-        assert_eq!(display_value("https://api.example.net", false), "https://api.example.net");
+        assert_eq!(
+            display_value("redis://:pw@cache:6379/0", false),
+            "redis://:****@cache:6379/0"
+        );
+        assert_eq!(
+            display_value("https://api.example.net", false),
+            "https://api.example.net"
+        );
     }
 }

@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions for unknown names (variables, formats, rules, manifest keys).
 
 /// The candidate closest to `unknown`, when it is close enough to be a plausible typo.
-pub fn closest<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = unknown.to_ascii_lowercase();
     candidates
         .into_iter()
@@ -16,7 +19,10 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let names = ["STRIPE_SECRET_KEY", "STRIPE_PUBLIC_KEY", "DATABASE_URL"];
-        assert_eq!(super::closest("STRIPE_SECRET_KY", names), Some("STRIPE_SECRET_KEY"));
+        assert_eq!(
+            super::closest("STRIPE_SECRET_KY", names),
+            Some("STRIPE_SECRET_KEY")
+        );
         assert_eq!(super::closest("TOTALLY_DIFFERENT", names), None);
     }
 }

@@ -13,15 +13,25 @@ use greenlight::source::{load_environment, LoadOptions};
 
 use crate::support::{example_copy, run, NOW};
 
-const EXAMPLES: &[&str] = &["ross-tax-academy", "toolboxai", "course-marketplace", "scholarlink-billing", "ikhokha-payments"];
+const EXAMPLES: &[&str] = &[
+    "ross-tax-academy",
+    "toolboxai",
+    "course-marketplace",
+    "scholarlink-billing",
+    "ikhokha-payments",
+];
 
 /// A deterministic, class-preserving replacement: digits stay digits, hex letters stay hex
 /// letters, case is kept, punctuation and the first 8 characters (provider prefixes) are kept,
 /// so the canary still has its format and takes the same paths through the rules.
 fn canary_for(value: &str, seed: u64) -> String {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = |n: u64| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) % n
     };
     let pick = |set: &[u8], r: u64| set[r as usize % set.len()] as char;
@@ -49,7 +59,10 @@ fn secret_part(value: &str) -> Option<&str> {
     if let Some(rest) = value.split_once("://").map(|(_, r)| r) {
         let authority = rest.split(['/', '?']).next()?;
         let userinfo = authority.rsplit_once('@')?.0;
-        return userinfo.split_once(':').map(|(_, p)| p).filter(|p| !p.is_empty());
+        return userinfo
+            .split_once(':')
+            .map(|(_, p)| p)
+            .filter(|p| !p.is_empty());
     }
     Some(value)
 }
@@ -61,13 +74,17 @@ fn plant(dir: &Path) -> Vec<String> {
     let mut replacements: Vec<(std::path::PathBuf, String, String)> = Vec::new();
     let mut seed = 1u64;
     for env_name in manifest.environments.keys() {
-        let Ok(env) = load_environment(&manifest, env_name, &LoadOptions::default()) else { continue };
+        let Ok(env) = load_environment(&manifest, env_name, &LoadOptions::default()) else {
+            continue;
+        };
         for view in build_views(&manifest, env_name, &env) {
             let Some(a) = view.assignment else { continue };
             if !view.secret || a.value.len() < 12 {
                 continue;
             }
-            let Some(part) = secret_part(&a.value) else { continue };
+            let Some(part) = secret_part(&a.value) else {
+                continue;
+            };
             if part.len() < 12 {
                 continue;
             }
@@ -101,7 +118,10 @@ fn assert_no_canary(context: &str, output: &str, canaries: &[String]) {
         let chars: Vec<char> = c.chars().skip(8).collect();
         for w in chars.windows(10) {
             let window: String = w.iter().collect();
-            assert!(!output.contains(&window), "{context}: output contains a secret fragment `{window}`:\n{output}");
+            assert!(
+                !output.contains(&window),
+                "{context}: output contains a secret fragment `{window}`:\n{output}"
+            );
         }
     }
 }
@@ -117,7 +137,10 @@ fn no_output_contains_a_planted_secret() {
         for env in manifest.environments.keys() {
             let mut outputs = Vec::new();
             for format in ["human", "json"] {
-                outputs.push(run(dir.path(), &["check", "--env", env, "--now", NOW, "--format", format]));
+                outputs.push(run(
+                    dir.path(),
+                    &["check", "--env", env, "--now", NOW, "--format", format],
+                ));
             }
             for format in ["dotenv", "json", "shell"] {
                 outputs.push(run(dir.path(), &["env", "--env", env, "--format", format]));
@@ -133,7 +156,11 @@ fn no_output_contains_a_planted_secret() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if name.starts_with(".env") {
                 let r = run(dir.path(), &["env", &name, "--format", "json"]);
-                assert_no_canary(&format!("{example} env {name}"), &(r.stdout + &r.stderr), &canaries);
+                assert_no_canary(
+                    &format!("{example} env {name}"),
+                    &(r.stdout + &r.stderr),
+                    &canaries,
+                );
             }
         }
     }
@@ -147,14 +174,25 @@ fn error_messages_do_not_contain_secrets() {
     let wrangler = dir.path().join("wrangler.seed.toml");
     let text = std::fs::read_to_string(&wrangler).unwrap();
     let secret = "sk_live_Qz7Wx3Ev9Rb5Tn1Ym8Uk4Il0Op6Aa2Ss";
-    std::fs::write(&wrangler, text.replace("STRIPE_SECRET_KEY = \"", &format!("STRIPE_SECRET_KEY = {secret}\" \""))).unwrap();
+    std::fs::write(
+        &wrangler,
+        text.replace(
+            "STRIPE_SECRET_KEY = \"",
+            &format!("STRIPE_SECRET_KEY = {secret}\" \""),
+        ),
+    )
+    .unwrap();
     let r = run(dir.path(), &["check", "--env", "seed"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let all = vec![secret.to_owned()];
     assert_no_canary("broken wrangler", &(r.stdout.clone() + &r.stderr), &all);
     assert_no_canary("broken wrangler", &(r.stdout + &r.stderr), &canaries);
     // A manifest with a bad key next to a secret-looking default.
-    std::fs::write(dir.path().join("bad.toml"), format!("[project]\nname = \"x\"\n[vars.K]\ndefault = \"{secret}\"\nbogus = 1\n")).unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!("[project]\nname = \"x\"\n[vars.K]\ndefault = \"{secret}\"\nbogus = 1\n"),
+    )
+    .unwrap();
     let r = run(dir.path(), &["check", "--manifest", "bad.toml"]);
     assert_eq!(r.code, 2);
     assert_no_canary("bad manifest", &(r.stdout + &r.stderr), &all);

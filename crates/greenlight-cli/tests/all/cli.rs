@@ -17,32 +17,60 @@ fn rules_and_explain_cover_every_rule() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(dir.path(), &["rules", "--format", "json"]);
     let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 23);
     for id in ids {
         let e = run(dir.path(), &["explain", id]);
         assert_eq!(e.code, 0);
-        assert!(e.stdout.contains("## Failing example") && e.stdout.contains("## Passing example"), "{id}");
+        assert!(
+            e.stdout.contains("## Failing example") && e.stdout.contains("## Passing example"),
+            "{id}"
+        );
     }
     let e = run(dir.path(), &["explain", "placeholder-valu"]);
     assert_eq!(e.code, 2);
-    assert!(e.stderr.contains("did you mean `placeholder-value`"), "{}", e.stderr);
+    assert!(
+        e.stderr.contains("did you mean `placeholder-value`"),
+        "{}",
+        e.stderr
+    );
 }
 
 #[test]
 fn bad_manifest_is_exit_2_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("greenlight.toml"), "[project]\nname = \"x\"\n\n[vars.A]\nformat = \"stripe.secretkey\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("greenlight.toml"),
+        "[project]\nname = \"x\"\n\n[vars.A]\nformat = \"stripe.secretkey\"\n",
+    )
+    .unwrap();
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("greenlight.toml:5:10: unknown format `stripe.secretkey`; did you mean `stripe.secret_key`?"), "{}", r.stderr);
 
-    std::fs::write(dir.path().join("greenlight.toml"), "[project]\nname = \"x\"\n[vars.A]\nformt = \"int\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("greenlight.toml"),
+        "[project]\nname = \"x\"\n[vars.A]\nformt = \"int\"\n",
+    )
+    .unwrap();
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("greenlight.toml:4:1") && r.stderr.contains("formt"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("greenlight.toml:4:1") && r.stderr.contains("formt"),
+        "{}",
+        r.stderr
+    );
 
-    std::fs::write(dir.path().join("greenlight.toml"), "[project\nname = \"x\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("greenlight.toml"),
+        "[project\nname = \"x\"\n",
+    )
+    .unwrap();
     assert_eq!(run(dir.path(), &["check"]).code, 2);
 }
 
@@ -51,7 +79,11 @@ fn unknown_environment_missing_file_and_bad_sources_are_exit_2() {
     let dir = example_copy("scholarlink-billing");
     let r = run(dir.path(), &["check", "--env", "prodution"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("did you mean `production`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `production`"),
+        "{}",
+        r.stderr
+    );
 
     std::fs::remove_file(dir.path().join(".env.production")).unwrap();
     let r = run(dir.path(), &["check", "--env", "production"]);
@@ -73,7 +105,10 @@ fn malformed_env_lines_are_findings_not_crashes() {
     let path = dir.path().join(".env.production");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{text}!!! not an assignment\n")).unwrap();
-    let r = run(dir.path(), &["check", "--env", "production", "--format", "json"]);
+    let r = run(
+        dir.path(),
+        &["check", "--env", "production", "--format", "json"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("\"malformed-line\""));
 }
@@ -92,8 +127,23 @@ fn env_prints_resolved_values_masked_unless_revealed() {
     assert!(!r.stdout.contains("Zq8vN3xLw2pR7tY5aa"));
     let r = run(dir.path(), &["env", ".env", "--format", "json", "--reveal"]);
     assert!(r.stdout.contains("Zq8vN3xLw2pR7tY5aa"));
-    let r = run(dir.path(), &["env", ".env", "--no-expand", "--format", "shell", "--reveal"]);
-    assert!(r.stdout.contains("export URL='postgres://app:${PASSWORD}@${HOST}/x'"), "{}", r.stdout);
+    let r = run(
+        dir.path(),
+        &[
+            "env",
+            ".env",
+            "--no-expand",
+            "--format",
+            "shell",
+            "--reveal",
+        ],
+    );
+    assert!(
+        r.stdout
+            .contains("export URL='postgres://app:${PASSWORD}@${HOST}/x'"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

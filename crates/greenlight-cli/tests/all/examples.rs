@@ -27,7 +27,11 @@ fn every_example_gives_its_verdict_and_matches_its_snapshots() {
         let dir = example_copy(example);
         let (code, report) = check_json(dir.path(), env);
         assert_eq!(report["verdict"], *verdict, "{example}/{env}: {report:#}");
-        assert_eq!(code, if *verdict == "go" { 0 } else { 1 }, "{example}/{env}");
+        assert_eq!(
+            code,
+            if *verdict == "go" { 0 } else { 1 },
+            "{example}/{env}"
+        );
         if *verdict == "go" {
             assert_eq!(report["summary"]["critical"], 0, "{example}/{env}");
         }
@@ -38,18 +42,47 @@ fn every_example_gives_its_verdict_and_matches_its_snapshots() {
 }
 
 fn has(report: &serde_json::Value, rule: &str, variable: &str, path: &str, line: u64) -> bool {
-    finding_keys(report).iter().any(|(r, v, p, l)| r == rule && v == variable && p == path && *l == line)
+    finding_keys(report)
+        .iter()
+        .any(|(r, v, p, l)| r == rule && v == variable && p == path && *l == line)
 }
 
 #[test]
 fn ikhokha_design_is_no_go_for_client_side_secrets_and_the_shared_secret() {
     let dir = example_copy("ikhokha-payments");
     let (_, report) = check_json(dir.path(), "as-designed");
-    let criticals: Vec<_> = finding_keys(&report).into_iter().filter(|(r, ..)| r != "env-file-not-ignored").collect();
-    assert!(has(&report, "secret-exposed-to-client", "VITE_IKHOKHA_API_KEY", ".env.as-designed", 4));
-    assert!(has(&report, "secret-exposed-to-client", "VITE_IKHOKHA_API_SECRET", ".env.as-designed", 5));
-    assert!(has(&report, "secret-exposed-to-client", "VITE_IKHOKHA_WEBHOOK_SECRET", ".env.as-designed", 6));
-    assert!(has(&report, "shared-secret-value", "VITE_IKHOKHA_WEBHOOK_SECRET", ".env.as-designed", 6));
+    let criticals: Vec<_> = finding_keys(&report)
+        .into_iter()
+        .filter(|(r, ..)| r != "env-file-not-ignored")
+        .collect();
+    assert!(has(
+        &report,
+        "secret-exposed-to-client",
+        "VITE_IKHOKHA_API_KEY",
+        ".env.as-designed",
+        4
+    ));
+    assert!(has(
+        &report,
+        "secret-exposed-to-client",
+        "VITE_IKHOKHA_API_SECRET",
+        ".env.as-designed",
+        5
+    ));
+    assert!(has(
+        &report,
+        "secret-exposed-to-client",
+        "VITE_IKHOKHA_WEBHOOK_SECRET",
+        ".env.as-designed",
+        6
+    ));
+    assert!(has(
+        &report,
+        "shared-secret-value",
+        "VITE_IKHOKHA_WEBHOOK_SECRET",
+        ".env.as-designed",
+        6
+    ));
     assert_eq!(report["summary"]["critical"], 4, "{criticals:?}");
 }
 
@@ -57,17 +90,55 @@ fn ikhokha_design_is_no_go_for_client_side_secrets_and_the_shared_secret() {
 fn seed_templates_are_no_go_for_placeholders_and_committed_secrets() {
     let dir = example_copy("ross-tax-academy");
     let (_, report) = check_json(dir.path(), "seed");
-    assert!(has(&report, "placeholder-value", "CLOUDFLARE_ACCOUNT_ID", ".env.seed", 6));
-    assert!(has(&report, "placeholder-value", "STRIPE_SECRET_KEY", "wrangler.seed.toml", 36));
-    assert!(has(&report, "secret-in-config-file", "STRIPE_SECRET_KEY", "wrangler.seed.toml", 36));
-    assert!(has(&report, "secret-in-config-file", "JWT_SECRET", "wrangler.seed.toml", 54));
+    assert!(has(
+        &report,
+        "placeholder-value",
+        "CLOUDFLARE_ACCOUNT_ID",
+        ".env.seed",
+        6
+    ));
+    assert!(has(
+        &report,
+        "placeholder-value",
+        "STRIPE_SECRET_KEY",
+        "wrangler.seed.toml",
+        36
+    ));
+    assert!(has(
+        &report,
+        "secret-in-config-file",
+        "STRIPE_SECRET_KEY",
+        "wrangler.seed.toml",
+        36
+    ));
+    assert!(has(
+        &report,
+        "secret-in-config-file",
+        "JWT_SECRET",
+        "wrangler.seed.toml",
+        54
+    ));
     // The Claude service is disabled (AI_INSTRUCTOR_PROVIDER=openai): its placeholder is not a finding.
-    assert!(!finding_keys(&report).iter().any(|(_, v, ..)| v == "CLAUDE_API_KEY"));
+    assert!(!finding_keys(&report)
+        .iter()
+        .any(|(_, v, ..)| v == "CLAUDE_API_KEY"));
 
     let dir = example_copy("toolboxai");
     let (_, report) = check_json(dir.path(), "seed");
-    assert!(has(&report, "placeholder-value", "DATA_ENCRYPTION_KEY", ".env.seed", 36));
-    assert!(has(&report, "rotation-overdue", "DATA_ENCRYPTION_KEY", ".env.seed", 36));
+    assert!(has(
+        &report,
+        "placeholder-value",
+        "DATA_ENCRYPTION_KEY",
+        ".env.seed",
+        36
+    ));
+    assert!(has(
+        &report,
+        "rotation-overdue",
+        "DATA_ENCRYPTION_KEY",
+        ".env.seed",
+        36
+    ));
 }
 
 #[test]
@@ -87,20 +158,38 @@ fn broken_candidates_report_each_defect_at_its_line() {
         ("empty-value", "OPENAI_MONTHLY_QUOTA_USD", 14),
         ("test-credential-in-production", "RECAPTCHA_SECRET_KEY", 21),
     ] {
-        assert!(has(&r, rule, var, ".env.broken", line), "{rule} {var}:{line}\n{:#?}", finding_keys(&r));
+        assert!(
+            has(&r, rule, var, ".env.broken", line),
+            "{rule} {var}:{line}\n{:#?}",
+            finding_keys(&r)
+        );
     }
-    assert!(has(&r, "missing-required", "SENTRY_DSN", "greenlight.toml", 60));
+    assert!(has(
+        &r,
+        "missing-required",
+        "SENTRY_DSN",
+        "greenlight.toml",
+        60
+    ));
 
     let dir = example_copy("scholarlink-billing");
     let (_, r) = check_json(dir.path(), "broken");
     for (rule, var, line) in [
         ("localhost-in-production", "CORS_ORIGINS", 2),
         ("test-credential-in-production", "VITE_STRIPE_PUBLIC_KEY", 4),
-        ("secret-reused-across-environments", "STRIPE_WEBHOOK_SECRET", 6),
+        (
+            "secret-reused-across-environments",
+            "STRIPE_WEBHOOK_SECRET",
+            6,
+        ),
         ("secret-reused-across-environments", "OPENAI_API_KEY", 7),
         ("rotation-overdue", "OPENAI_API_KEY", 7),
         ("insecure-url", "DATABASE_URL", 9),
     ] {
-        assert!(has(&r, rule, var, ".env.broken", line), "{rule} {var}:{line}\n{:#?}", finding_keys(&r));
+        assert!(
+            has(&r, rule, var, ".env.broken", line),
+            "{rule} {var}:{line}\n{:#?}",
+            finding_keys(&r)
+        );
     }
 }

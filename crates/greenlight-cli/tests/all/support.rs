@@ -33,7 +33,9 @@ pub fn example_copy(name: &str) -> tempfile::TempDir {
 
 pub fn greenlight(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("greenlight").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
@@ -53,8 +55,12 @@ pub fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 pub fn check_json(dir: &Path, env: &str) -> (i32, serde_json::Value) {
-    let r = run(dir, &["check", "--env", env, "--now", NOW, "--format", "json"]);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("json for {env}: {e}\n{}\n{}", r.stdout, r.stderr));
+    let r = run(
+        dir,
+        &["check", "--env", env, "--now", NOW, "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("json for {env}: {e}\n{}\n{}", r.stdout, r.stderr));
     (r.code, v)
 }
 

@@ -14,7 +14,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
-pub use validate::{is_placeholder, jwt_claims, looks_secret_name, parse_bool, parse_datetime, parse_duration, Mode};
+pub use validate::{
+    is_placeholder, jwt_claims, looks_secret_name, parse_bool, parse_datetime, parse_duration, Mode,
+};
 
 /// Truthiness of a switch: a recognised false word is false, anything else non-empty is true.
 pub fn parse_bool_lenient(value: &str) -> bool {
@@ -23,9 +25,15 @@ pub fn parse_bool_lenient(value: &str) -> bool {
 
 /// The catalog files, in the order their entries are listed by `greenlight formats`.
 const FILES: &[(&str, &str)] = &[
-    ("catalog/providers.toml", include_str!("../../catalog/providers.toml")),
+    (
+        "catalog/providers.toml",
+        include_str!("../../catalog/providers.toml"),
+    ),
     ("catalog/keys.toml", include_str!("../../catalog/keys.toml")),
-    ("catalog/types.toml", include_str!("../../catalog/types.toml")),
+    (
+        "catalog/types.toml",
+        include_str!("../../catalog/types.toml"),
+    ),
 ];
 
 /// The generic validators a catalog entry can use.
@@ -147,11 +155,18 @@ struct LazyRegex {
 
 impl LazyRegex {
     fn new(source: Option<String>) -> LazyRegex {
-        LazyRegex { source, compiled: std::sync::OnceLock::new() }
+        LazyRegex {
+            source,
+            compiled: std::sync::OnceLock::new(),
+        }
     }
     fn get(&self) -> Option<&Regex> {
         let source = self.source.as_deref()?;
-        Some(self.compiled.get_or_init(|| Regex::new(source).unwrap_or_else(|e| panic!("catalog pattern: {e}"))))
+        Some(
+            self.compiled.get_or_init(|| {
+                Regex::new(source).unwrap_or_else(|e| panic!("catalog pattern: {e}"))
+            }),
+        )
     }
     fn is_some(&self) -> bool {
         self.source.is_some()
@@ -166,7 +181,9 @@ impl Format {
 
     /// Live or test mode, where the format encodes one.
     pub fn mode(&self, value: &str) -> Option<Mode> {
-        if self.test_values.iter().any(|t| t == value) || self.test.get().is_some_and(|r| r.is_match(value)) {
+        if self.test_values.iter().any(|t| t == value)
+            || self.test.get().is_some_and(|r| r.is_match(value))
+        {
             return Some(Mode::Test);
         }
         if self.live.get().is_some_and(|r| r.is_match(value)) {
@@ -186,7 +203,12 @@ impl Format {
 
     /// Validates a value; the error explains what is wrong without repeating the value.
     /// `param` is the `N` of `hex:N`/`base64:N`; `values` the manifest's enum values.
-    pub fn validate(&self, value: &str, param: Option<usize>, values: &[String]) -> Result<(), String> {
+    pub fn validate(
+        &self,
+        value: &str,
+        param: Option<usize>,
+        values: &[String],
+    ) -> Result<(), String> {
         validate::validate(self, value, param, values)?;
         if let Some(re) = self.pattern.get() {
             if !re.is_match(value) {
@@ -224,8 +246,9 @@ struct CatalogFile {
 impl Catalog {
     /// The built-in catalog. The data is compiled in, so a broken entry is a bug caught by tests.
     pub fn builtin() -> &'static Catalog {
-        static CATALOG: LazyLock<Catalog> =
-            LazyLock::new(|| Catalog::from_files(FILES).unwrap_or_else(|e| panic!("built-in catalog: {e}")));
+        static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+            Catalog::from_files(FILES).unwrap_or_else(|e| panic!("built-in catalog: {e}"))
+        });
         &CATALOG
     }
 
@@ -306,7 +329,10 @@ mod tests {
             let param = f.bytes;
             for v in &f.examples.valid {
                 if is_placeholder(v, Some(f)).is_some() {
-                    failures.push(format!("{}: valid example {v:?} is taken for a placeholder", f.id));
+                    failures.push(format!(
+                        "{}: valid example {v:?} is taken for a placeholder",
+                        f.id
+                    ));
                 }
                 if let Err(e) = f.validate(v, param, &f.values) {
                     failures.push(format!("{}: valid example {v:?} rejected: {e}", f.id));
@@ -317,7 +343,10 @@ mod tests {
             }
             for v in &f.examples.placeholder {
                 if is_placeholder(v, Some(f)).is_none() {
-                    failures.push(format!("{}: placeholder example {v:?} not recognised", f.id));
+                    failures.push(format!(
+                        "{}: placeholder example {v:?} not recognised",
+                        f.id
+                    ));
                 }
             }
             for v in &f.examples.wrong_mode {
@@ -325,7 +354,10 @@ mod tests {
                     failures.push(format!("{}: wrong-mode example {v:?} rejected: {e}", f.id));
                 }
                 if f.mode(v) != Some(Mode::Test) {
-                    failures.push(format!("{}: wrong-mode example {v:?} is not test mode", f.id));
+                    failures.push(format!(
+                        "{}: wrong-mode example {v:?} is not test mode",
+                        f.id
+                    ));
                 }
             }
             for v in &f.examples.invalid {
@@ -334,7 +366,11 @@ mod tests {
                 }
             }
         }
-        assert!(failures.is_empty(), "catalog examples:\n{}", failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "catalog examples:\n{}",
+            failures.join("\n")
+        );
     }
 
     #[test]
@@ -354,10 +390,22 @@ mod tests {
             if f.check == Check::Enum && f.values.is_empty() {
                 continue; // the generic `enum` takes its values from the manifest
             }
-            assert!(!f.examples.valid.is_empty(), "{} has no valid example", f.id);
-            assert!(!f.examples.placeholder.is_empty() || f.id == "string", "{} has no placeholder example", f.id);
+            assert!(
+                !f.examples.valid.is_empty(),
+                "{} has no valid example",
+                f.id
+            );
+            assert!(
+                !f.examples.placeholder.is_empty() || f.id == "string",
+                "{} has no placeholder example",
+                f.id
+            );
             if f.has_modes() && f.live.is_some() {
-                assert!(!f.examples.wrong_mode.is_empty(), "{} has modes but no wrong-mode example", f.id);
+                assert!(
+                    !f.examples.wrong_mode.is_empty(),
+                    "{} has modes but no wrong-mode example",
+                    f.id
+                );
             }
         }
     }

@@ -19,10 +19,19 @@ pub enum Mode {
     Test,
 }
 
-pub(super) fn validate(f: &Format, value: &str, param: Option<usize>, values: &[String]) -> Result<(), String> {
+pub(super) fn validate(
+    f: &Format,
+    value: &str,
+    param: Option<usize>,
+    values: &[String],
+) -> Result<(), String> {
     if let Some(min) = f.min_length {
         if value.chars().count() < min {
-            return Err(format!("is {} characters long; a {} needs at least {min}", value.chars().count(), f.title));
+            return Err(format!(
+                "is {} characters long; a {} needs at least {min}",
+                value.chars().count(),
+                f.title
+            ));
         }
     }
     match f.check {
@@ -32,13 +41,21 @@ pub(super) fn validate(f: &Format, value: &str, param: Option<usize>, values: &[
         Check::HttpsUrl => url(value, &["https"]).map(|_| ()),
         Check::Email => email(value),
         Check::Hostname => hostname(value),
-        Check::Bool => parse_bool(value).map(|_| ()).ok_or_else(|| "is not a boolean (true/false, 1/0, yes/no, on/off)".into()),
+        Check::Bool => parse_bool(value)
+            .map(|_| ())
+            .ok_or_else(|| "is not a boolean (true/false, 1/0, yes/no, on/off)".into()),
         Check::Int => {
-            let n: i64 = value.trim().parse().map_err(|_| "is not an integer".to_string())?;
+            let n: i64 = value
+                .trim()
+                .parse()
+                .map_err(|_| "is not an integer".to_string())?;
             bounds(n as f64, f.min, f.max)
         }
         Check::Float => {
-            let n: f64 = value.trim().parse().map_err(|_| "is not a number".to_string())?;
+            let n: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| "is not a number".to_string())?;
             if !n.is_finite() {
                 return Err("is not a finite number".into());
             }
@@ -46,19 +63,27 @@ pub(super) fn validate(f: &Format, value: &str, param: Option<usize>, values: &[
         }
         Check::Enum => {
             let allowed: &[String] = if values.is_empty() { &f.values } else { values };
-            let ok = allowed
-                .iter()
-                .any(|a| if f.case_insensitive { a.eq_ignore_ascii_case(value) } else { a == value });
+            let ok = allowed.iter().any(|a| {
+                if f.case_insensitive {
+                    a.eq_ignore_ascii_case(value)
+                } else {
+                    a == value
+                }
+            });
             if ok || allowed.is_empty() {
                 Ok(())
             } else {
                 Err(format!("is not one of {}", allowed.join(", ")))
             }
         }
-        Check::Duration => parse_duration(value).map(|_| ()).ok_or_else(|| "is not a duration such as 30s, 15m, 7d or PT30M".into()),
+        Check::Duration => parse_duration(value)
+            .map(|_| ())
+            .ok_or_else(|| "is not a duration such as 30s, 15m, 7d or PT30M".into()),
         Check::Cron => cron(value),
         Check::Uuid => uuid(value),
-        Check::Datetime => parse_datetime(value).map(|_| ()).ok_or_else(|| "is not an RFC 3339 date-time or YYYY-MM-DD date".into()),
+        Check::Datetime => parse_datetime(value)
+            .map(|_| ())
+            .ok_or_else(|| "is not an RFC 3339 date-time or YYYY-MM-DD date".into()),
         Check::Fernet => fernet(value),
         Check::KeyBytes => key_bytes(value, param.or(f.bytes).unwrap_or(32)),
         Check::Hex => hex(value, param.or(f.bytes)),
@@ -103,7 +128,11 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 pub(crate) fn url(value: &str, schemes: &[&str]) -> Result<url::Url, String> {
     let parsed = url::Url::parse(value).map_err(|e| format!("is not a valid URL ({e})"))?;
     if !schemes.contains(&parsed.scheme()) {
-        return Err(format!("uses the `{}` scheme; expected {}", parsed.scheme(), schemes.join(" or ")));
+        return Err(format!(
+            "uses the `{}` scheme; expected {}",
+            parsed.scheme(),
+            schemes.join(" or ")
+        ));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err("has no host".into());
@@ -135,9 +164,11 @@ fn hostname(value: &str) -> Result<(), String> {
 
 /// Parses `30s`, `15m`, `1h30m`, `7d`, `2w`, `500ms` and ISO-8601 `PT30M`/`P1D` into seconds.
 pub fn parse_duration(value: &str) -> Option<f64> {
-    static HUMAN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w|y))+$").expect("duration regex"));
-    static PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)").expect("part regex"));
+    static HUMAN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w|y))+$").expect("duration regex")
+    });
+    static PART: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)").expect("part regex"));
     static ISO: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$").expect("iso regex")
     });
@@ -167,22 +198,52 @@ pub fn parse_duration(value: &str) -> Option<f64> {
     if v == "P" || v.ends_with('T') {
         return None;
     }
-    let g = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(0.0);
-    Some(g(1) * 31_536_000.0 + g(2) * 2_592_000.0 + g(3) * 604_800.0 + g(4) * 86_400.0 + g(5) * 3600.0 + g(6) * 60.0 + g(7))
+    let g = |i: usize| {
+        c.get(i)
+            .and_then(|m| m.as_str().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Some(
+        g(1) * 31_536_000.0
+            + g(2) * 2_592_000.0
+            + g(3) * 604_800.0
+            + g(4) * 86_400.0
+            + g(5) * 3600.0
+            + g(6) * 60.0
+            + g(7),
+    )
 }
 
 /// crontab(5): five fields or an `@` macro.
 fn cron(value: &str) -> Result<(), String> {
-    const MACROS: &[&str] = &["@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+    const MACROS: &[&str] = &[
+        "@reboot",
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
     let v = value.trim();
     if v.starts_with('@') {
-        return if MACROS.contains(&v) { Ok(()) } else { Err(format!("`{v}` is not a cron macro")) };
+        return if MACROS.contains(&v) {
+            Ok(())
+        } else {
+            Err(format!("`{v}` is not a cron macro"))
+        };
     }
     let fields: Vec<&str> = v.split_whitespace().collect();
     if fields.len() != 5 {
-        return Err(format!("has {} fields; a crontab schedule has 5 (minute hour day month weekday)", fields.len()));
+        return Err(format!(
+            "has {} fields; a crontab schedule has 5 (minute hour day month weekday)",
+            fields.len()
+        ));
     }
-    const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
     let specs: [(&str, u32, u32, &[&str], u32); 5] = [
         ("minute", 0, 59, &[], 0),
@@ -194,7 +255,10 @@ fn cron(value: &str) -> Result<(), String> {
     for (field, (name, lo, hi, names, base)) in fields.iter().zip(specs) {
         let number = |s: &str| -> Option<u32> {
             s.parse::<u32>().ok().or_else(|| {
-                names.iter().position(|n| n.eq_ignore_ascii_case(s)).map(|i| i as u32 + base)
+                names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(s))
+                    .map(|i| i as u32 + base)
             })
         };
         for item in field.split(',') {
@@ -220,7 +284,9 @@ fn cron(value: &str) -> Result<(), String> {
                 None => start,
             };
             if start < lo || end > hi || start > end {
-                return Err(format!("has `{range}` outside {lo}-{hi} in the {name} field"));
+                return Err(format!(
+                    "has `{range}` outside {lo}-{hi} in the {name} field"
+                ));
             }
         }
     }
@@ -229,7 +295,8 @@ fn cron(value: &str) -> Result<(), String> {
 
 fn uuid(value: &str) -> Result<(), String> {
     static UUID: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$").expect("uuid regex")
+        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+            .expect("uuid regex")
     });
     if UUID.is_match(value) {
         Ok(())
@@ -251,7 +318,9 @@ pub fn parse_datetime(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 
 fn decode_base64(value: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(value).ok())
+    [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(value).ok())
 }
 
 fn fernet(value: &str) -> Result<(), String> {
@@ -261,8 +330,14 @@ fn fernet(value: &str) -> Result<(), String> {
     }
     match URL_SAFE.decode(value) {
         Ok(bytes) if bytes.len() == 32 => Ok(()),
-        Ok(bytes) => Err(format!("decodes to {} bytes; a Fernet key is 32 bytes of url-safe base64 (44 characters)", bytes.len())),
-        Err(_) => Err("is not url-safe base64 with padding; a Fernet key is 44 characters ending in `=`".into()),
+        Ok(bytes) => Err(format!(
+            "decodes to {} bytes; a Fernet key is 32 bytes of url-safe base64 (44 characters)",
+            bytes.len()
+        )),
+        Err(_) => Err(
+            "is not url-safe base64 with padding; a Fernet key is 44 characters ending in `=`"
+                .into(),
+        ),
     }
 }
 
@@ -272,7 +347,10 @@ fn key_bytes(value: &str, bytes: usize) -> Result<(), String> {
     }
     match decode_base64(value) {
         Some(b) if b.len() == bytes => Ok(()),
-        _ => Err(format!("is neither {} hex characters nor base64 of {bytes} bytes", bytes * 2)),
+        _ => Err(format!(
+            "is neither {} hex characters nor base64 of {bytes} bytes",
+            bytes * 2
+        )),
     }
 }
 
@@ -281,7 +359,11 @@ fn hex(value: &str, bytes: Option<usize>) -> Result<(), String> {
         return Err("is not hex-encoded bytes".into());
     }
     match bytes {
-        Some(n) if value.len() != n * 2 => Err(format!("is {} bytes of hex; expected {n} bytes ({} characters)", value.len() / 2, n * 2)),
+        Some(n) if value.len() != n * 2 => Err(format!(
+            "is {} bytes of hex; expected {n} bytes ({} characters)",
+            value.len() / 2,
+            n * 2
+        )),
         _ => Ok(()),
     }
 }
@@ -289,7 +371,9 @@ fn hex(value: &str, bytes: Option<usize>) -> Result<(), String> {
 fn base64_bytes(value: &str, bytes: Option<usize>) -> Result<(), String> {
     let decoded = decode_base64(value).ok_or_else(|| "is not base64".to_string())?;
     match bytes {
-        Some(n) if decoded.len() != n => Err(format!("decodes to {} bytes; expected {n}", decoded.len())),
+        Some(n) if decoded.len() != n => {
+            Err(format!("decodes to {} bytes; expected {n}", decoded.len()))
+        }
         _ => Ok(()),
     }
 }
@@ -302,25 +386,41 @@ pub fn jwt_claims(value: &str) -> Option<serde_json::Value> {
     if parts.next().is_some() || s.is_empty() {
         return None;
     }
-    let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
     header.get("alg")?;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()
 }
 
 fn jwt(value: &str) -> Result<(), String> {
-    jwt_claims(value).map(|_| ()).ok_or_else(|| "is not a JSON Web Token (three base64url parts with a JSON header)".into())
+    jwt_claims(value)
+        .map(|_| ())
+        .ok_or_else(|| "is not a JSON Web Token (three base64url parts with a JSON header)".into())
 }
 
 fn postgres_url(value: &str) -> Result<(), String> {
     let u = url::Url::parse(value).map_err(|e| format!("is not a valid connection URI ({e})"))?;
     if !matches!(u.scheme(), "postgres" | "postgresql") {
-        return Err(format!("uses the `{}` scheme; expected postgresql://", u.scheme()));
+        return Err(format!(
+            "uses the `{}` scheme; expected postgresql://",
+            u.scheme()
+        ));
     }
     if u.host_str().is_none_or(str::is_empty) {
         return Err("has no host".into());
     }
     for (k, v) in u.query_pairs() {
-        if k == "sslmode" && !["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(&v.as_ref()) {
+        if k == "sslmode"
+            && ![
+                "disable",
+                "allow",
+                "prefer",
+                "require",
+                "verify-ca",
+                "verify-full",
+            ]
+            .contains(&v.as_ref())
+        {
             return Err(format!("has an unknown sslmode `{v}`"));
         }
     }
@@ -330,7 +430,10 @@ fn postgres_url(value: &str) -> Result<(), String> {
 fn redis_url(value: &str) -> Result<(), String> {
     let u = url::Url::parse(value).map_err(|e| format!("is not a valid connection URI ({e})"))?;
     if !matches!(u.scheme(), "redis" | "rediss") {
-        return Err(format!("uses the `{}` scheme; expected redis:// or rediss://", u.scheme()));
+        return Err(format!(
+            "uses the `{}` scheme; expected redis:// or rediss://",
+            u.scheme()
+        ));
     }
     if u.host_str().is_none_or(str::is_empty) {
         return Err("has no host".into());
@@ -349,7 +452,9 @@ fn origins(value: &str) -> Result<(), String> {
         }
         let u = url(origin, &["http", "https"]).map_err(|e| format!("has `{origin}` which {e}"))?;
         if u.path() != "/" || origin.ends_with('/') || u.query().is_some() {
-            return Err(format!("has `{origin}`, which is not a bare origin (scheme://host[:port])"));
+            return Err(format!(
+                "has `{origin}`, which is not a bare origin (scheme://host[:port])"
+            ));
         }
     }
     Ok(())
@@ -401,7 +506,9 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
     }
     // `APP_ID`, `SECRET_KEY`: a variable name pasted where its value belongs. Only for typed or
     // secret formats, since enumerations legitimately use such words.
-    if format.is_some_and(|f| f.check != Check::Enum && f.check != Check::Any) && ALL_CAPS_NAME.is_match(v) {
+    if format.is_some_and(|f| f.check != Check::Enum && f.check != Check::Any)
+        && ALL_CAPS_NAME.is_match(v)
+    {
         return Some("is a variable name, not a value");
     }
     None
@@ -413,7 +520,8 @@ pub fn looks_secret_name(name: &str) -> bool {
         Regex::new(r"(?i)(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH|SIGNING_?KEY|ENCRYPTION_?KEY|DSN_SECRET)(?:_|$)|_KEY$").expect("secret name regex")
     });
     static PUBLIC_NAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)(?:PUBLIC|PUBLISHABLE|SITE)_?KEY$|_KEY_ID$|KEY_ID$|_ID$").expect("public name regex")
+        Regex::new(r"(?i)(?:PUBLIC|PUBLISHABLE|SITE)_?KEY$|_KEY_ID$|KEY_ID$|_ID$")
+            .expect("public name regex")
     });
     // Settings about a secret, not the secret: `JWT_ACCESS_TOKEN_EXPIRE_MINUTES`, `API_KEY_HEADER`.
     static SETTING_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -447,7 +555,15 @@ mod tests {
         ] {
             assert!(is_placeholder(v, None).is_some(), "{v}");
         }
-        for v in ["production", "noreply@rosstaxacademy.com", "https://api.rosstaxacademy.com", "gpt-4-turbo", "Ross Tax Academy", "true", "apikey"] {
+        for v in [
+            "production",
+            "noreply@rosstaxacademy.com",
+            "https://api.rosstaxacademy.com",
+            "gpt-4-turbo",
+            "Ross Tax Academy",
+            "true",
+            "apikey",
+        ] {
             assert!(is_placeholder(v, None).is_none(), "{v}");
         }
     }

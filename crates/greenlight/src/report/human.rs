@@ -23,11 +23,19 @@ fn byte_range(text: &str, chars: &std::ops::Range<usize>) -> std::ops::Range<usi
 fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
     // rustc's convention: `error[rule-id]: message`, with critical findings as errors.
     let id = f.rule.id();
-    let at = f.location.as_ref().map(|loc| format!("at {}:{}:{}", loc.path, loc.line, loc.column)).unwrap_or_default();
+    let at = f
+        .location
+        .as_ref()
+        .map(|loc| format!("at {}:{}:{}", loc.path, loc.line, loc.column))
+        .unwrap_or_default();
     let body = match (&f.location, &f.snippet) {
         (Some(loc), Some(snippet)) => {
             let span = byte_range(&snippet.line_text, &snippet.columns);
-            let span = if span.is_empty() { 0..snippet.line_text.len() } else { span };
+            let span = if span.is_empty() {
+                0..snippet.line_text.len()
+            } else {
+                span
+            };
             let message = level(f.severity).title(&f.message).id(id).snippet(
                 Snippet::source(&snippet.line_text)
                     .line_start(loc.line)
@@ -37,17 +45,26 @@ fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
             renderer.render(message).to_string()
         }
         (Some(_), None) => {
-            let message = level(f.severity).title(&f.message).id(id).footer(Level::Note.title(&at));
+            let message = level(f.severity)
+                .title(&f.message)
+                .id(id)
+                .footer(Level::Note.title(&at));
             renderer.render(message).to_string()
         }
-        (None, _) => renderer.render(level(f.severity).title(&f.message).id(id)).to_string(),
+        (None, _) => renderer
+            .render(level(f.severity).title(&f.message).id(id))
+            .to_string(),
     };
     let _ = writeln!(out, "{body}\n");
 }
 
 /// Renders a report for a terminal; `color` adds ANSI styles.
 pub fn render_human(report: &Report, project: &str, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     let env = report.environment.as_deref().unwrap_or("-");
     let _ = writeln!(out, "greenlight {} · {project} · {env}\n", report.command);

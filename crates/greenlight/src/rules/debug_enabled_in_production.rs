@@ -16,11 +16,14 @@ pub(super) const INFO: RuleInfo = RuleInfo {
     run,
 };
 
-static DEBUG_SWITCH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^(?:[A-Z0-9]+_)*DEBUG(?:_MODE)?$|^(?:[A-Z0-9]+_)*ENABLE_DEBUG$|^(?:[A-Z0-9]+_)*ENABLE_TEST_ROUTES$").expect("debug regex"));
-static RUNTIME_MODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:VITE_|NEXT_PUBLIC_|REACT_APP_)?(?:NODE_ENV|APP_ENV|ENVIRONMENT|RAILS_ENV|RACK_ENV|FLASK_ENV|DJANGO_ENV|ASPNETCORE_ENVIRONMENT|GO_ENV|MIX_ENV)$").expect("mode regex"));
-static LOG_LEVEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[A-Z0-9]+_)*LOG_LEVEL$").expect("log regex"));
+static DEBUG_SWITCH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:[A-Z0-9]+_)*DEBUG(?:_MODE)?$|^(?:[A-Z0-9]+_)*ENABLE_DEBUG$|^(?:[A-Z0-9]+_)*ENABLE_TEST_ROUTES$").expect("debug regex")
+});
+static RUNTIME_MODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:VITE_|NEXT_PUBLIC_|REACT_APP_)?(?:NODE_ENV|APP_ENV|ENVIRONMENT|RAILS_ENV|RACK_ENV|FLASK_ENV|DJANGO_ENV|ASPNETCORE_ENVIRONMENT|GO_ENV|MIX_ENV)$").expect("mode regex")
+});
+static LOG_LEVEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[A-Z0-9]+_)*LOG_LEVEL$").expect("log regex"));
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if !cx.production {
@@ -31,9 +34,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let lower = value.trim().to_ascii_lowercase();
         if DEBUG_SWITCH.is_match(v.name) && parse_bool(value) == Some(true) {
             out.push(cx.finding(INFO.rule, v, format!("`{}` turns debugging on in production: stack traces, test routes and verbose errors reach users", v.name)));
-        } else if RUNTIME_MODE.is_match(v.name) && matches!(lower.as_str(), "development" | "dev" | "debug" | "local" | "test") {
+        } else if RUNTIME_MODE.is_match(v.name)
+            && matches!(
+                lower.as_str(),
+                "development" | "dev" | "debug" | "local" | "test"
+            )
+        {
             out.push(cx.finding(INFO.rule, v, format!("`{}` is `{value}` in production; frameworks then disable caching, minification and error hiding", v.name)));
-        } else if LOG_LEVEL.is_match(v.name) && matches!(lower.as_str(), "debug" | "trace" | "verbose" | "silly") {
+        } else if LOG_LEVEL.is_match(v.name)
+            && matches!(lower.as_str(), "debug" | "trace" | "verbose" | "silly")
+        {
             let mut f = cx.finding(INFO.rule, v, format!("`{}` is `{value}` in production; debug logs are slow and tend to contain secrets", v.name));
             f.severity = Severity::Warning;
             out.push(f);

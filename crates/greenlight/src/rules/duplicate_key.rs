@@ -13,13 +13,21 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let mut first_at: std::collections::HashMap<(&str, &str), &crate::source::Assignment> = std::collections::HashMap::new();
+    let mut first_at: std::collections::HashMap<(&str, &str), &crate::source::Assignment> =
+        std::collections::HashMap::new();
     for a in &cx.env.assignments {
-        let Some(first) = first_at.get(&(a.origin.path.as_str(), a.name.as_str())).copied() else {
+        let Some(first) = first_at
+            .get(&(a.origin.path.as_str(), a.name.as_str()))
+            .copied()
+        else {
             first_at.insert((a.origin.path.as_str(), a.name.as_str()), a);
             continue;
         };
-        let secret = cx.vars.iter().find(|v| v.name == a.name).is_some_and(|v| v.secret);
+        let secret = cx
+            .vars
+            .iter()
+            .find(|v| v.name == a.name)
+            .is_some_and(|v| v.secret);
         let readers = if a.origin.kind == SourceKind::Dotenv {
             "node's dotenv, python-dotenv and dotenvx use this one, dotenvy (Rust) the first"
         } else {
@@ -28,9 +36,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         out.push(Finding {
             rule: INFO.rule,
             severity: INFO.severity,
-            message: format!("`{}` is already assigned at line {} of this file; {readers}", a.name, first.origin.line),
+            message: format!(
+                "`{}` is already assigned at line {} of this file; {readers}",
+                a.name, first.origin.line
+            ),
             variable: Some(a.name.clone()),
-            service: cx.vars.iter().find(|v| v.name == a.name).and_then(|v| v.service.map(str::to_owned)),
+            service: cx
+                .vars
+                .iter()
+                .find(|v| v.name == a.name)
+                .and_then(|v| v.service.map(str::to_owned)),
             location: Some(location_of(a)),
             value: Some(crate::mask::display_value(&a.value, secret)),
             help: None,

@@ -23,10 +23,18 @@ enum GitState {
 }
 
 fn git_state(file: &Path) -> GitState {
-    let Ok(abs) = file.canonicalize() else { return GitState::NoRepository };
-    let Ok(repo) = git2::Repository::discover(abs.parent().unwrap_or(&abs)) else { return GitState::NoRepository };
-    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else { return GitState::NoRepository };
-    let Ok(rel) = abs.strip_prefix(&workdir) else { return GitState::NoRepository };
+    let Ok(abs) = file.canonicalize() else {
+        return GitState::NoRepository;
+    };
+    let Ok(repo) = git2::Repository::discover(abs.parent().unwrap_or(&abs)) else {
+        return GitState::NoRepository;
+    };
+    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
+        return GitState::NoRepository;
+    };
+    let Ok(rel) = abs.strip_prefix(&workdir) else {
+        return GitState::NoRepository;
+    };
     if repo.index().ok().and_then(|i| i.get_path(rel, 0)).is_some() {
         return GitState::Tracked;
     }
@@ -37,24 +45,49 @@ fn git_state(file: &Path) -> GitState {
 }
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for source in cx.env.sources.iter().filter(|s| s.kind == SourceKind::Dotenv) {
+    for source in cx
+        .env
+        .sources
+        .iter()
+        .filter(|s| s.kind == SourceKind::Dotenv)
+    {
         let Some(file) = &source.file else { continue };
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if !name.starts_with(".env") || name.ends_with(".example") || name.ends_with(".template") || name.ends_with(".sample") {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.starts_with(".env")
+            || name.ends_with(".example")
+            || name.ends_with(".template")
+            || name.ends_with(".sample")
+        {
             continue;
         }
         let secrets: Vec<&str> = cx
             .present()
-            .filter(|v| v.secret && v.has_real_value() && v.assignment.is_some_and(|a| a.origin.path == source.path))
+            .filter(|v| {
+                v.secret
+                    && v.has_real_value()
+                    && v.assignment.is_some_and(|a| a.origin.path == source.path)
+            })
             .map(|v| v.name)
             .collect();
-        let Some(first) = secrets.first() else { continue };
+        let Some(first) = secrets.first() else {
+            continue;
+        };
         let (severity, what) = match git_state(file) {
             GitState::Tracked => (Severity::Critical, "is committed to git"),
-            GitState::NotIgnored => (Severity::Warning, "is not ignored by git (one `git add .` from being committed)"),
+            GitState::NotIgnored => (
+                Severity::Warning,
+                "is not ignored by git (one `git add .` from being committed)",
+            ),
             GitState::Ignored | GitState::NoRepository => continue,
         };
-        let more = if secrets.len() > 1 { format!(" and {} more", secrets.len() - 1) } else { String::new() };
+        let more = if secrets.len() > 1 {
+            format!(" and {} more", secrets.len() - 1)
+        } else {
+            String::new()
+        };
         out.push(Finding {
             rule: INFO.rule,
             severity,
@@ -75,19 +108,34 @@ mod tests {
     use crate::rules::{testing::findings_in, Rule};
 
     const DECLS: &str = "[vars.JWT_SECRET]\nsecret = true\n";
-    const ENV: &str = "JWT_SECRET=G3brCGUFzdlIfv2DZi-mo-7gfP-04SAomzYQ2UkwvjbXtroV8ByV_btub0LIfKFW\n";
+    const ENV: &str =
+        "JWT_SECRET=G3brCGUFzdlIfv2DZi-mo-7gfP-04SAomzYQ2UkwvjbXtroV8ByV_btub0LIfKFW\n";
 
     #[test]
     fn fails_when_tracked_or_not_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init(dir.path()).unwrap();
-        let f = findings_in(dir.path(), DECLS, &[(".env.production", ENV)], "production", Rule::EnvFileNotIgnored);
+        let f = findings_in(
+            dir.path(),
+            DECLS,
+            &[(".env.production", ENV)],
+            "production",
+            Rule::EnvFileNotIgnored,
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         let mut index = repo.index().unwrap();
-        index.add_path(std::path::Path::new(".env.production")).unwrap();
+        index
+            .add_path(std::path::Path::new(".env.production"))
+            .unwrap();
         index.write().unwrap();
-        let f = findings_in(dir.path(), DECLS, &[(".env.production", ENV)], "production", Rule::EnvFileNotIgnored);
+        let f = findings_in(
+            dir.path(),
+            DECLS,
+            &[(".env.production", ENV)],
+            "production",
+            Rule::EnvFileNotIgnored,
+        );
         assert_eq!(f[0].severity, Severity::Critical);
     }
 
@@ -96,7 +144,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         git2::Repository::init(dir.path()).unwrap();
         std::fs::write(dir.path().join(".gitignore"), ".env*\n").unwrap();
-        let f = findings_in(dir.path(), DECLS, &[(".env.production", ENV)], "production", Rule::EnvFileNotIgnored);
+        let f = findings_in(
+            dir.path(),
+            DECLS,
+            &[(".env.production", ENV)],
+            "production",
+            Rule::EnvFileNotIgnored,
+        );
         assert!(f.is_empty());
     }
 }

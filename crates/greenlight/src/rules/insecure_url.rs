@@ -22,17 +22,32 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         for u in urls_in(value) {
-        let host = u.host_str().unwrap_or_default();
-        if is_local_host(host) {
-            continue; // localhost-in-production says what is wrong there
-        }
-        let (message, severity) = match u.scheme() {
-            "http" => (format!("`{}` uses http://; production traffic must use https://", v.name), Severity::Critical),
-            "ws" => (format!("`{}` uses ws://; use wss://", v.name), Severity::Critical),
-            "redis" => (format!("`{}` connects to Redis without TLS; use rediss://", v.name), Severity::Critical),
-            "postgres" | "postgresql" => {
-                let sslmode = u.query_pairs().find(|(k, _)| k == "sslmode").map(|(_, v)| v.into_owned());
-                match sslmode.as_deref() {
+            let host = u.host_str().unwrap_or_default();
+            if is_local_host(host) {
+                continue; // localhost-in-production says what is wrong there
+            }
+            let (message, severity) = match u.scheme() {
+                "http" => (
+                    format!(
+                        "`{}` uses http://; production traffic must use https://",
+                        v.name
+                    ),
+                    Severity::Critical,
+                ),
+                "ws" => (
+                    format!("`{}` uses ws://; use wss://", v.name),
+                    Severity::Critical,
+                ),
+                "redis" => (
+                    format!("`{}` connects to Redis without TLS; use rediss://", v.name),
+                    Severity::Critical,
+                ),
+                "postgres" | "postgresql" => {
+                    let sslmode = u
+                        .query_pairs()
+                        .find(|(k, _)| k == "sslmode")
+                        .map(|(_, v)| v.into_owned());
+                    match sslmode.as_deref() {
                     Some(m @ ("disable" | "allow" | "prefer")) => (
                         format!("`{}` has sslmode={m}, which does not require TLS; use sslmode=verify-full", v.name),
                         Severity::Critical,
@@ -47,15 +62,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     ),
                     _ => continue,
                 }
-            }
-            "amqp" | "mongodb" | "mysql" | "ftp" | "smtp" => {
-                (format!("`{}` uses the cleartext `{}` scheme", v.name, u.scheme()), Severity::Critical)
-            }
-            _ => continue,
-        };
-        let mut f = cx.finding(INFO.rule, v, message);
-        f.severity = severity;
-        out.push(f);
+                }
+                "amqp" | "mongodb" | "mysql" | "ftp" | "smtp" => (
+                    format!("`{}` uses the cleartext `{}` scheme", v.name, u.scheme()),
+                    Severity::Critical,
+                ),
+                _ => continue,
+            };
+            let mut f = cx.finding(INFO.rule, v, message);
+            f.severity = severity;
+            out.push(f);
         }
     }
 }
@@ -71,7 +87,11 @@ mod tests {
         let f = prod("", env, Rule::InsecureUrl);
         assert_eq!(f.len(), 4, "{f:?}");
         assert!(f.iter().all(|f| f.severity == Severity::Critical));
-        assert!(f.iter().all(|f| !f.value.as_deref().unwrap_or_default().contains("Zq8vN3xLw2pR7tY5")));
+        assert!(f.iter().all(|f| !f
+            .value
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Zq8vN3xLw2pR7tY5")));
     }
 
     #[test]

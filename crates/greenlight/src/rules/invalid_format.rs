@@ -13,13 +13,23 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for v in cx.present() {
-        let (Some(f), Some(value)) = (v.format, v.value()) else { continue };
+        let (Some(f), Some(value)) = (v.format, v.value()) else {
+            continue;
+        };
         if value.is_empty() || v.placeholder.is_some() {
             continue;
         }
-        let values = v.spec.as_ref().and_then(|s| s.values.clone()).unwrap_or_default();
+        let values = v
+            .spec
+            .as_ref()
+            .and_then(|s| s.values.clone())
+            .unwrap_or_default();
         if let Err(why) = f.format.validate(value, f.param, &values) {
-            out.push(cx.finding(INFO.rule, v, format!("`{}` {why} (format `{}`)", v.name, f.format.id)));
+            out.push(cx.finding(
+                INFO.rule,
+                v,
+                format!("`{}` {why} (format `{}`)", v.name, f.format.id),
+            ));
         }
     }
 }
@@ -28,7 +38,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use crate::rules::{testing::prod, Rule};
 
-    const DECLS: &str = "[vars.DATA_ENCRYPTION_KEY]\nformat = \"fernet.key\"\n[vars.TIMEOUT]\nformat = \"int\"\n";
+    const DECLS: &str =
+        "[vars.DATA_ENCRYPTION_KEY]\nformat = \"fernet.key\"\n[vars.TIMEOUT]\nformat = \"int\"\n";
 
     #[test]
     fn fails_on_wrong_format() {
@@ -39,7 +50,11 @@ mod tests {
 
     #[test]
     fn passes_on_right_format() {
-        let f = prod(DECLS, "DATA_ENCRYPTION_KEY=fu-qB5kql00XH_NTCETWiuMR6T1jM_d2ivxXAqGjGXU=\nTIMEOUT=30000\n", Rule::InvalidFormat);
+        let f = prod(
+            DECLS,
+            "DATA_ENCRYPTION_KEY=fu-qB5kql00XH_NTCETWiuMR6T1jM_d2ivxXAqGjGXU=\nTIMEOUT=30000\n",
+            Rule::InvalidFormat,
+        );
         assert!(f.is_empty(), "{f:?}");
     }
 }

@@ -10,14 +10,17 @@ use crate::finding::{Finding, Severity};
 pub(super) const INFO: RuleInfo = RuleInfo {
     rule: Rule::InvalidValue,
     severity: Severity::Critical,
-    summary: "A value breaks a constraint of the manifest (length, bounds, allowed values, pattern)",
+    summary:
+        "A value breaks a constraint of the manifest (length, bounds, allowed values, pattern)",
     doc: include_str!("docs/invalid-value.md"),
     run,
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for v in cx.present() {
-        let (Some(spec), Some(value)) = (&v.spec, v.value()) else { continue };
+        let (Some(spec), Some(value)) = (&v.spec, v.value()) else {
+            continue;
+        };
         if value.is_empty() || v.placeholder.is_some() {
             continue;
         }
@@ -25,12 +28,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let len = value.chars().count();
         if let Some(min) = spec.min_length {
             if len < min {
-                problems.push(format!("is {len} characters long; at least {min} are required"));
+                problems.push(format!(
+                    "is {len} characters long; at least {min} are required"
+                ));
             }
         }
         if let Some(max) = spec.max_length {
             if len > max {
-                problems.push(format!("is {len} characters long; at most {max} are allowed"));
+                problems.push(format!(
+                    "is {len} characters long; at most {max} are allowed"
+                ));
             }
         }
         if spec.min.is_some() || spec.max.is_some() {
@@ -47,14 +54,20 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         }
                     }
                 }
-                Err(_) => problems.push("is not a number, but the manifest sets numeric bounds".into()),
+                Err(_) => {
+                    problems.push("is not a number, but the manifest sets numeric bounds".into())
+                }
             }
         }
         // An `enum` format already reports values outside the list.
         let enum_format = v.format.is_some_and(|f| f.format.check == Check::Enum);
         if let Some(values) = &spec.values {
             if !enum_format && !values.iter().any(|a| a == value) {
-                let shown = if v.secret { String::new() } else { format!(" (`{value}`)") };
+                let shown = if v.secret {
+                    String::new()
+                } else {
+                    format!(" (`{value}`)")
+                };
                 problems.push(format!("is not one of {}{shown}", values.join(", ")));
             }
         }

@@ -18,12 +18,24 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for v in cx.present() {
         let Some(value) = v.value() else { continue };
         let urls = urls_in(value);
-        let mut hosts: Vec<String> = urls.iter().map(|u| u.host_str().unwrap_or_default().to_owned()).collect();
-        if urls.is_empty() && (v.format.is_some_and(|f| f.format.id == "hostname") || v.name.ends_with("_HOST")) {
+        let mut hosts: Vec<String> = urls
+            .iter()
+            .map(|u| u.host_str().unwrap_or_default().to_owned())
+            .collect();
+        if urls.is_empty()
+            && (v.format.is_some_and(|f| f.format.id == "hostname") || v.name.ends_with("_HOST"))
+        {
             hosts.push(value.trim().to_owned());
         }
         if let Some(host) = hosts.into_iter().find(|h| is_local_host(h)) {
-            out.push(cx.finding(INFO.rule, v, format!("`{}` points at `{host}`, which in production is the server itself", v.name)));
+            out.push(cx.finding(
+                INFO.rule,
+                v,
+                format!(
+                    "`{}` points at `{host}`, which in production is the server itself",
+                    v.name
+                ),
+            ));
         }
     }
 }

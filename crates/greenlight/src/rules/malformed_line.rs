@@ -13,14 +13,23 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for issue in cx.env.issues.iter().filter(|i| i.kind == SyntaxIssueKind::Malformed) {
+    for issue in cx
+        .env
+        .issues
+        .iter()
+        .filter(|i| i.kind == SyntaxIssueKind::Malformed)
+    {
         out.push(Finding {
             rule: INFO.rule,
             severity: INFO.severity,
             message: issue.message.clone(),
             variable: None,
             service: None,
-            location: Some(Location { path: issue.origin.path.clone(), line: issue.origin.line, column: issue.origin.column }),
+            location: Some(Location {
+                path: issue.origin.path.clone(),
+                line: issue.origin.line,
+                column: issue.origin.column,
+            }),
             value: None,
             help: None,
             snippet: None,

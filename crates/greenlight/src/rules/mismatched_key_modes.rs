@@ -22,7 +22,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if *mode != Mode::Test {
             continue;
         }
-        if let Some((live, _, _)) = moded.iter().find(|(_, p, m)| p == provider && *m == Mode::Live) {
+        if let Some((live, _, _)) = moded
+            .iter()
+            .find(|(_, p, m)| p == provider && *m == Mode::Live)
+        {
             out.push(cx.finding(
                 INFO.rule,
                 v,
@@ -41,7 +44,12 @@ mod tests {
     #[test]
     fn fails_on_mixed_modes() {
         let env = "STRIPE_SECRET_KEY=sk_test_IjQ57NKgRitJYtXbHR5v5Ih5dfnbb6LXKCA3mbutkkknH4b6GLZcw\nSTRIPE_PUBLISHABLE_KEY=pk_live_uq0HdOi7rQf0Vh1HjOd3yYV3cfHEs8XiuMxvMfynWZQ81ate8KZ64\n";
-        let f = findings(DECLS, &[(".env.staging", env), (".env.production", "")], "staging", Rule::MismatchedKeyModes);
+        let f = findings(
+            DECLS,
+            &[(".env.staging", env), (".env.production", "")],
+            "staging",
+            Rule::MismatchedKeyModes,
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].variable.as_deref(), Some("STRIPE_SECRET_KEY"));
     }
@@ -49,6 +57,12 @@ mod tests {
     #[test]
     fn passes_on_consistent_modes() {
         let env = "STRIPE_SECRET_KEY=sk_test_IjQ57NKgRitJYtXbHR5v5Ih5dfnbb6LXKCA3mbutkkknH4b6GLZcw\nSTRIPE_PUBLISHABLE_KEY=pk_test_koKip7XXEqq19FPHRHIgoiJiJhH4oQMH6tHUNLHJjBiUAqPd3DvFq\n";
-        assert!(findings(DECLS, &[(".env.staging", env), (".env.production", "")], "staging", Rule::MismatchedKeyModes).is_empty());
+        assert!(findings(
+            DECLS,
+            &[(".env.staging", env), (".env.production", "")],
+            "staging",
+            Rule::MismatchedKeyModes
+        )
+        .is_empty());
     }
 }

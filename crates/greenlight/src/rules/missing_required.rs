@@ -12,13 +12,28 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for v in cx.vars.iter().filter(|v| v.active && v.assignment.is_none()) {
+    for v in cx
+        .vars
+        .iter()
+        .filter(|v| v.active && v.assignment.is_none())
+    {
         let Some(spec) = &v.spec else { continue };
         if !spec.required_in(cx.environment) {
             continue;
         }
-        let what = spec.description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-        out.push(cx.finding(INFO.rule, v, format!("`{}`{what} is required in {} but no source sets it", v.name, cx.environment)));
+        let what = spec
+            .description
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        out.push(cx.finding(
+            INFO.rule,
+            v,
+            format!(
+                "`{}`{what} is required in {} but no source sets it",
+                v.name, cx.environment
+            ),
+        ));
     }
 }
 
@@ -38,13 +53,21 @@ mod tests {
 
     #[test]
     fn passes_when_set_optional_or_defaulted() {
-        assert!(prod(DECLS, "API_URL=https://api.example.net\n", Rule::MissingRequired).is_empty());
+        assert!(prod(
+            DECLS,
+            "API_URL=https://api.example.net\n",
+            Rule::MissingRequired
+        )
+        .is_empty());
     }
 
     #[test]
     fn conditional_variables_are_required_only_when_enabled() {
         let decls = "[services.proctor]\nenabled_if = \"ENABLE_PROCTOR_U == 'true'\"\nvars.PROCTOR_U_API_KEY = { secret = true }\n";
         assert!(prod(decls, "ENABLE_PROCTOR_U=false\n", Rule::MissingRequired).is_empty());
-        assert_eq!(prod(decls, "ENABLE_PROCTOR_U=true\n", Rule::MissingRequired).len(), 1);
+        assert_eq!(
+            prod(decls, "ENABLE_PROCTOR_U=true\n", Rule::MissingRequired).len(),
+            1
+        );
     }
 }

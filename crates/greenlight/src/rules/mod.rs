@@ -45,7 +45,9 @@ use crate::mask;
 use crate::source::{Assignment, Environment};
 
 /// Every rule id. The enum and its kebab-case ids are derived, so they cannot drift apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter,
+)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Rule {
     MissingRequired,
@@ -89,7 +91,10 @@ impl Rule {
     }
 
     pub fn info(self) -> &'static RuleInfo {
-        RULES.iter().find(|r| r.rule == self).expect("every rule is registered")
+        RULES
+            .iter()
+            .find(|r| r.rule == self)
+            .expect("every rule is registered")
     }
 }
 
@@ -138,8 +143,16 @@ pub static RULES: &[RuleInfo] = &[
 ];
 
 /// Prefixes that bundlers inline into browser code.
-pub const CLIENT_PREFIXES: &[&str] =
-    &["VITE_", "NEXT_PUBLIC_", "REACT_APP_", "NUXT_PUBLIC_", "EXPO_PUBLIC_", "GATSBY_", "PUBLIC_", "VUE_APP_"];
+pub const CLIENT_PREFIXES: &[&str] = &[
+    "VITE_",
+    "NEXT_PUBLIC_",
+    "REACT_APP_",
+    "NUXT_PUBLIC_",
+    "EXPO_PUBLIC_",
+    "GATSBY_",
+    "PUBLIC_",
+    "VUE_APP_",
+];
 
 /// One variable as the rules see it: its declaration (if any), its value (if set) and what
 /// greenlight concluded about it.
@@ -207,7 +220,9 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Variables that are checked: active ones with a value.
     pub fn present(&self) -> impl Iterator<Item = &VarView<'a>> {
-        self.vars.iter().filter(|v| v.active && v.assignment.is_some())
+        self.vars
+            .iter()
+            .filter(|v| v.active && v.assignment.is_some())
     }
 
     /// A finding about a variable, located at its value (or its declaration when unset).
@@ -217,7 +232,11 @@ impl<'a> Context<'a> {
                 let shown = mask::display_value(&a.value, var.secret);
                 (Some(location_of(a)), snippet_of(a, var.secret), Some(shown))
             }
-            None => (var.declaration.map(|d| self.declaration_location(d)), None, None),
+            None => (
+                var.declaration.map(|d| self.declaration_location(d)),
+                None,
+                None,
+            ),
         };
         Finding {
             rule,
@@ -233,12 +252,20 @@ impl<'a> Context<'a> {
     }
 
     pub fn declaration_location(&self, d: &Declaration) -> Location {
-        Location { path: self.manifest.display_path(), line: d.line, column: d.column }
+        Location {
+            path: self.manifest.display_path(),
+            line: d.line,
+            column: d.column,
+        }
     }
 }
 
 pub fn location_of(a: &Assignment) -> Location {
-    Location { path: a.origin.path.clone(), line: a.origin.line, column: a.origin.column }
+    Location {
+        path: a.origin.path.clone(),
+        line: a.origin.line,
+        column: a.origin.column,
+    }
 }
 
 /// The source line with the value masked (or its URL password removed) and underlined.
@@ -256,7 +283,11 @@ pub fn snippet_of(a: &Assignment, secret: bool) -> Option<Snippet> {
     let after: String = chars[cols.end..].iter().collect();
     // The raw text may be quoted; mask what is inside the quotes and keep them.
     let (open, inner, close) = match raw.chars().next() {
-        Some(q @ ('"' | '\'' | '`')) if raw.len() >= 2 && raw.ends_with(q) => (q.to_string(), raw[1..raw.len() - 1].to_owned(), q.to_string()),
+        Some(q @ ('"' | '\'' | '`')) if raw.len() >= 2 && raw.ends_with(q) => (
+            q.to_string(),
+            raw[1..raw.len() - 1].to_owned(),
+            q.to_string(),
+        ),
         _ => (String::new(), raw.clone(), String::new()),
     };
     let shown = if secret || mask::redact_url_password(&inner).is_some() {
@@ -271,36 +302,61 @@ pub fn snippet_of(a: &Assignment, secret: bool) -> Option<Snippet> {
     let end = start + shown.chars().count();
     // Anything after the value on the line may be a comment; it is shown as written, unless the
     // value spans lines (then the rest is part of the value).
-    let after = if a.value.contains('\n') { String::new() } else { after };
-    Some(Snippet { line_text: format!("{before}{shown}{after}"), columns: start..end })
+    let after = if a.value.contains('\n') {
+        String::new()
+    } else {
+        after
+    };
+    Some(Snippet {
+        line_text: format!("{before}{shown}{after}"),
+        columns: start..end,
+    })
 }
 
 /// Builds the view of every declared variable and every undeclared assignment.
-pub fn build_views<'a>(manifest: &'a Manifest, environment: &str, env: &'a Environment) -> Vec<VarView<'a>> {
+pub fn build_views<'a>(
+    manifest: &'a Manifest,
+    environment: &str,
+    env: &'a Environment,
+) -> Vec<VarView<'a>> {
     let catalog = Catalog::builtin();
-    let lookup = |name: &str| env.value(name).map(str::to_owned).or_else(|| {
-        manifest.declarations.get(name).and_then(|d| d.spec.for_environment(environment).default)
-    });
+    let lookup = |name: &str| {
+        env.value(name).map(str::to_owned).or_else(|| {
+            manifest
+                .declarations
+                .get(name)
+                .and_then(|d| d.spec.for_environment(environment).default)
+        })
+    };
     let mut views = Vec::new();
     for d in manifest.declarations.values() {
         let spec = d.spec.for_environment(environment);
-        let format = spec.format.as_ref().and_then(|f| catalog.resolve(f.get_ref()));
+        let format = spec
+            .format
+            .as_ref()
+            .and_then(|f| catalog.resolve(f.get_ref()));
         let assignment = env.get(&d.name);
         let service_active = d
             .service
             .as_ref()
             .and_then(|s| manifest.services.get(s))
             .and_then(|s| s.enabled_if.as_ref())
-            .is_none_or(|c| crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup)));
-        let var_active = spec
-            .enabled_if
-            .as_ref()
-            .is_none_or(|c| crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup)));
+            .is_none_or(|c| {
+                crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup))
+            });
+        let var_active = spec.enabled_if.as_ref().is_none_or(|c| {
+            crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup))
+        });
         let format_secret = format.is_some_and(|f| f.format.secret && !f.format.client_safe);
         let secret = spec.secret.unwrap_or(format_secret);
-        let client_exposed = spec.client_exposed.unwrap_or_else(|| CLIENT_PREFIXES.iter().any(|p| d.name.starts_with(p)));
-        let placeholder_format = format.map(|f| f.format).or_else(|| secret.then(|| catalog.get("secret")).flatten());
-        let placeholder = assignment.and_then(|a| catalog::is_placeholder(&a.value, placeholder_format));
+        let client_exposed = spec
+            .client_exposed
+            .unwrap_or_else(|| CLIENT_PREFIXES.iter().any(|p| d.name.starts_with(p)));
+        let placeholder_format = format
+            .map(|f| f.format)
+            .or_else(|| secret.then(|| catalog.get("secret")).flatten());
+        let placeholder =
+            assignment.and_then(|a| catalog::is_placeholder(&a.value, placeholder_format));
         views.push(VarView {
             name: &d.name,
             declaration: Some(d),
@@ -320,8 +376,12 @@ pub fn build_views<'a>(manifest: &'a Manifest, environment: &str, env: &'a Envir
             continue;
         }
         let recognised = catalog.recognise(&a.value);
-        let secret = recognised.map_or_else(|| catalog::looks_secret_name(&a.name) && !a.value.is_empty(), |f| f.secret && !f.client_safe);
-        let placeholder_format = recognised.or_else(|| secret.then(|| catalog.get("secret")).flatten());
+        let secret = recognised.map_or_else(
+            || catalog::looks_secret_name(&a.name) && !a.value.is_empty(),
+            |f| f.secret && !f.client_safe,
+        );
+        let placeholder_format =
+            recognised.or_else(|| secret.then(|| catalog.get("secret")).flatten());
         views.push(VarView {
             name: &a.name,
             declaration: None,
@@ -337,6 +397,43 @@ pub fn build_views<'a>(manifest: &'a Manifest, environment: &str, env: &'a Envir
         });
     }
     views
+}
+
+/// Every URL in a value: the value itself, or each item of a comma- or space-separated list
+/// (`CORS_ORIGINS=https://a.example,http://localhost:5173`).
+pub(crate) fn urls_in(value: &str) -> Vec<url::Url> {
+    if let Some(u) = parse_url(value) {
+        if !value.contains(',') && !value.trim().contains(' ') {
+            return vec![u];
+        }
+    }
+    value.split([',', ' ']).filter_map(parse_url).collect()
+}
+
+/// A value that is a URL with a host (`scheme://host…`), parsed.
+pub(crate) fn parse_url(value: &str) -> Option<url::Url> {
+    if !value.contains("://") {
+        return None;
+    }
+    let u = url::Url::parse(value.trim()).ok()?;
+    u.host_str().filter(|h| !h.is_empty())?;
+    Some(u)
+}
+
+/// Hosts that only ever mean "this machine".
+pub(crate) fn is_local_host(host: &str) -> bool {
+    let h = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h == "0.0.0.0"
+        || h == "::1"
+        || h == "::"
+        || h.parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || h == "host.docker.internal"
 }
 
 #[cfg(test)]
@@ -382,44 +479,19 @@ mod tests {
         for rule in Rule::all() {
             assert_eq!(RULES.iter().filter(|r| r.rule == rule).count(), 1, "{rule}");
             let doc = rule.info().doc;
-            for heading in ["## What it checks", "## Why it matters", "## Failing example", "## Passing example"] {
+            for heading in [
+                "## What it checks",
+                "## Why it matters",
+                "## Failing example",
+                "## Passing example",
+            ] {
                 assert!(doc.contains(heading), "{rule}: doc lacks {heading}");
             }
-            assert!(doc.starts_with(&format!("# {}", rule.id())), "{rule}: doc title");
+            assert!(
+                doc.starts_with(&format!("# {}", rule.id())),
+                "{rule}: doc title"
+            );
         }
         assert_eq!(RULES.len(), Rule::all().len());
     }
-}
-
-/// Every URL in a value: the value itself, or each item of a comma- or space-separated list
-/// (`CORS_ORIGINS=https://a.example,http://localhost:5173`).
-pub(crate) fn urls_in(value: &str) -> Vec<url::Url> {
-    if let Some(u) = parse_url(value) {
-        if !value.contains(',') && !value.trim().contains(' ') {
-            return vec![u];
-        }
-    }
-    value.split([',', ' ']).filter_map(parse_url).collect()
-}
-
-/// A value that is a URL with a host (`scheme://host…`), parsed.
-pub(crate) fn parse_url(value: &str) -> Option<url::Url> {
-    if !value.contains("://") {
-        return None;
-    }
-    let u = url::Url::parse(value.trim()).ok()?;
-    u.host_str().filter(|h| !h.is_empty())?;
-    Some(u)
-}
-
-/// Hosts that only ever mean "this machine".
-pub(crate) fn is_local_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-    h == "localhost"
-        || h.ends_with(".localhost")
-        || h == "0.0.0.0"
-        || h == "::1"
-        || h == "::"
-        || h.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || h == "host.docker.internal"
 }

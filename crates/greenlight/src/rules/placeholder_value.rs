@@ -13,8 +13,14 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for v in cx.present() {
-        let Some(reason) = v.placeholder else { continue };
-        let mut f = cx.finding(INFO.rule, v, format!("`{}` {reason}; set the real value", v.name));
+        let Some(reason) = v.placeholder else {
+            continue;
+        };
+        let mut f = cx.finding(
+            INFO.rule,
+            v,
+            format!("`{}` {reason}; set the real value", v.name),
+        );
         if !cx.production {
             f.severity = Severity::Warning;
         }
@@ -32,12 +38,20 @@ mod tests {
         let decls = "[vars.STRIPE_SECRET_KEY]\nformat = \"stripe.secret_key\"\n[vars.JWT_SECRET]\nsecret = true\n";
         let f = prod(decls, env, Rule::PlaceholderValue);
         assert_eq!(f.len(), 3, "{f:?}");
-        assert!(f.iter().all(|f| !f.value.as_deref().unwrap_or("").contains("YOUR_STRIPE_SECRET_KEY_HERE")));
+        assert!(f.iter().all(|f| !f
+            .value
+            .as_deref()
+            .unwrap_or("")
+            .contains("YOUR_STRIPE_SECRET_KEY_HERE")));
     }
 
     #[test]
     fn passes_on_real_values() {
-        let f = prod("[vars.FROM_EMAIL]\nformat = \"email\"\n", "FROM_EMAIL=noreply@toolboxai.com\n", Rule::PlaceholderValue);
+        let f = prod(
+            "[vars.FROM_EMAIL]\nformat = \"email\"\n",
+            "FROM_EMAIL=noreply@toolboxai.com\n",
+            Rule::PlaceholderValue,
+        );
         assert!(f.is_empty());
     }
 }

@@ -15,8 +15,12 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for v in cx.present() {
         let Some(spec) = &v.spec else { continue };
-        let Some(period) = spec.rotate_every.as_ref() else { continue };
-        let Some(seconds) = parse_duration(period.get_ref()) else { continue };
+        let Some(period) = spec.rotate_every.as_ref() else {
+            continue;
+        };
+        let Some(seconds) = parse_duration(period.get_ref()) else {
+            continue;
+        };
         let Some(recorder) = &spec.rotated_at else {
             let mut f = cx.finding(
                 INFO.rule,
@@ -29,8 +33,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let recorded = cx.env.value(recorder);
         let Some(when) = recorded.and_then(parse_datetime) else {
-            let why = if recorded.is_some() { "is not a date" } else { "is not set" };
-            out.push(cx.finding(INFO.rule, v, format!("cannot tell when `{}` was last rotated: `{recorder}` {why}", v.name)));
+            let why = if recorded.is_some() {
+                "is not a date"
+            } else {
+                "is not set"
+            };
+            out.push(cx.finding(
+                INFO.rule,
+                v,
+                format!(
+                    "cannot tell when `{}` was last rotated: `{recorder}` {why}",
+                    v.name
+                ),
+            ));
             continue;
         };
         let age = cx.now.signed_duration_since(when);
@@ -59,13 +74,22 @@ mod tests {
 
     #[test]
     fn fails_when_older_than_the_period() {
-        let f = prod(DECLS, &format!("{KEY}LAST_KEY_ROTATION=2025-10-10T00:00:00Z\n"), Rule::RotationOverdue);
+        let f = prod(
+            DECLS,
+            &format!("{KEY}LAST_KEY_ROTATION=2025-10-10T00:00:00Z\n"),
+            Rule::RotationOverdue,
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("387 days"), "{}", f[0].message);
     }
 
     #[test]
     fn passes_when_recent() {
-        assert!(prod(DECLS, &format!("{KEY}LAST_KEY_ROTATION=2026-10-20T00:00:00Z\n"), Rule::RotationOverdue).is_empty());
+        assert!(prod(
+            DECLS,
+            &format!("{KEY}LAST_KEY_ROTATION=2026-10-20T00:00:00Z\n"),
+            Rule::RotationOverdue
+        )
+        .is_empty());
     }
 }

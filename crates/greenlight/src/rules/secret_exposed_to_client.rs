@@ -21,7 +21,11 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Some(p) => format!("the `{p}` prefix makes bundlers inline it into the JavaScript every visitor downloads"),
             None => "the manifest marks it `client_exposed`: it is shipped to browsers".to_owned(),
         };
-        out.push(cx.finding(INFO.rule, v, format!("`{}` is a secret, but {how}; keep it server-side", v.name)));
+        out.push(cx.finding(
+            INFO.rule,
+            v,
+            format!("`{}` is a secret, but {how}; keep it server-side", v.name),
+        ));
     }
 }
 
@@ -32,7 +36,11 @@ mod tests {
     #[test]
     fn fails_on_vite_secret() {
         let decls = "[vars.VITE_IKHOKHA_API_SECRET]\nformat = \"ikhokha.api_secret\"\n";
-        let f = prod(decls, "VITE_IKHOKHA_API_SECRET=455rtQjghdOHzLN3YZ3AQ81H3KEf7OeS\n", Rule::SecretExposedToClient);
+        let f = prod(
+            decls,
+            "VITE_IKHOKHA_API_SECRET=455rtQjghdOHzLN3YZ3AQ81H3KEf7OeS\n",
+            Rule::SecretExposedToClient,
+        );
         assert_eq!(f.len(), 1);
         // Undeclared, recognised by its name.
         let f = prod("", "NEXT_PUBLIC_STRIPE_SECRET_KEY=sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0\n", Rule::SecretExposedToClient);

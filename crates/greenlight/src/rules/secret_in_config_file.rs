@@ -27,8 +27,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         } else {
             "a secret store or an ignored env file".to_owned()
         };
-        let table = if in_secrets { " (a `secrets` table in a config file is still committed text)" } else { "" };
-        out.push(cx.finding(INFO.rule, v, format!("`{}` is a secret written into {}{table}; set it with {store}", v.name, a.origin.path)));
+        let table = if in_secrets {
+            " (a `secrets` table in a config file is still committed text)"
+        } else {
+            ""
+        };
+        out.push(cx.finding(
+            INFO.rule,
+            v,
+            format!(
+                "`{}` is a secret written into {}{table}; set it with {store}",
+                v.name, a.origin.path
+            ),
+        ));
     }
 }
 
@@ -39,7 +50,13 @@ mod tests {
     fn run(wrangler: &str) -> usize {
         let decls = "[vars.STRIPE_SECRET_KEY]\nformat = \"stripe.secret_key\"\nrequired = false\n[vars.LOG_LEVEL]\nrequired = false\n";
         let header = "[environments.edge]\nsources = [\"wrangler.toml#env.production\"]\nproduction = true\n";
-        findings(&format!("{header}\n{decls}"), &[(".env.production", ""), ("wrangler.toml", wrangler)], "edge", Rule::SecretInConfigFile).len()
+        findings(
+            &format!("{header}\n{decls}"),
+            &[(".env.production", ""), ("wrangler.toml", wrangler)],
+            "edge",
+            Rule::SecretInConfigFile,
+        )
+        .len()
     }
 
     #[test]
@@ -49,6 +66,9 @@ mod tests {
 
     #[test]
     fn passes_on_plain_vars() {
-        assert_eq!(run("[env.production]\nvars = { LOG_LEVEL = \"info\" }\n"), 0);
+        assert_eq!(
+            run("[env.production]\nvars = { LOG_LEVEL = \"info\" }\n"),
+            0
+        );
     }
 }

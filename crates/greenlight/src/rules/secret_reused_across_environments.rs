@@ -19,9 +19,18 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if !v.secret || !v.has_real_value() {
             continue;
         }
-        let Some(others) = cx.other_secrets.get(&(cx.fingerprint)(v.value().unwrap_or_default())) else { continue };
+        let Some(others) = cx
+            .other_secrets
+            .get(&(cx.fingerprint)(v.value().unwrap_or_default()))
+        else {
+            continue;
+        };
         for o in others {
-            let same = if o.variable == v.name { String::new() } else { format!(" (as `{}`)", o.variable) };
+            let same = if o.variable == v.name {
+                String::new()
+            } else {
+                format!(" (as `{}`)", o.variable)
+            };
             out.push(cx.finding(
                 INFO.rule,
                 v,
@@ -43,7 +52,12 @@ mod tests {
 
     #[test]
     fn fails_when_staging_has_the_production_secret() {
-        let f = findings(DECLS, &[(".env.production", KEY), (".env.staging", KEY)], "production", Rule::SecretReusedAcrossEnvironments);
+        let f = findings(
+            DECLS,
+            &[(".env.production", KEY), (".env.staging", KEY)],
+            "production",
+            Rule::SecretReusedAcrossEnvironments,
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("staging"));
     }
@@ -51,7 +65,19 @@ mod tests {
     #[test]
     fn passes_when_distinct_or_other_environment_absent() {
         let other = "OPENAI_API_KEY=sk-proj-qcbJOnGrrPzIjKMpDeO-zmjWWZm3y6qwI3d8fA2g4TFiTVqjwf6VPI05bFtne4nZhBjKJEaHvMT3BlbkFJDR9\n";
-        assert!(findings(DECLS, &[(".env.production", KEY), (".env.staging", other)], "production", Rule::SecretReusedAcrossEnvironments).is_empty());
-        assert!(findings(DECLS, &[(".env.production", KEY)], "production", Rule::SecretReusedAcrossEnvironments).is_empty());
+        assert!(findings(
+            DECLS,
+            &[(".env.production", KEY), (".env.staging", other)],
+            "production",
+            Rule::SecretReusedAcrossEnvironments
+        )
+        .is_empty());
+        assert!(findings(
+            DECLS,
+            &[(".env.production", KEY)],
+            "production",
+            Rule::SecretReusedAcrossEnvironments
+        )
+        .is_empty());
     }
 }

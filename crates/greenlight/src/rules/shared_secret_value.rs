@@ -15,17 +15,27 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut first: HashMap<[u8; 32], &super::VarView<'_>> = HashMap::new();
-    let mut present: Vec<_> = cx.present().filter(|v| v.secret && v.has_real_value()).collect();
+    let mut present: Vec<_> = cx
+        .present()
+        .filter(|v| v.secret && v.has_real_value())
+        .collect();
     present.sort_by_key(|v| v.assignment.map(location_of));
     for v in present {
         let fp = (cx.fingerprint)(v.value().unwrap_or_default());
         match first.get(&fp) {
             Some(earlier) => {
-                let at = earlier.assignment.map(location_of).map(|l| format!(" ({}:{})", l.path, l.line)).unwrap_or_default();
+                let at = earlier
+                    .assignment
+                    .map(location_of)
+                    .map(|l| format!(" ({}:{})", l.path, l.line))
+                    .unwrap_or_default();
                 out.push(cx.finding(
                     INFO.rule,
                     v,
-                    format!("`{}` holds the same secret as `{}`{at}; each purpose needs its own secret", v.name, earlier.name),
+                    format!(
+                        "`{}` holds the same secret as `{}`{at}; each purpose needs its own secret",
+                        v.name, earlier.name
+                    ),
                 ));
             }
             None => {
@@ -39,7 +49,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use crate::rules::{testing::prod, Rule};
 
-    const DECLS: &str = "[vars.IKHOKHA_API_SECRET]\nsecret = true\n[vars.IKHOKHA_WEBHOOK_SECRET]\nsecret = true\n";
+    const DECLS: &str =
+        "[vars.IKHOKHA_API_SECRET]\nsecret = true\n[vars.IKHOKHA_WEBHOOK_SECRET]\nsecret = true\n";
 
     #[test]
     fn fails_when_two_secrets_are_equal() {

@@ -7,7 +7,8 @@ use crate::finding::{Finding, Severity};
 pub(super) const INFO: RuleInfo = RuleInfo {
     rule: Rule::TestCredentialInProduction,
     severity: Severity::Critical,
-    summary: "A test-mode credential (sk_test_, reCAPTCHA test keys, …) is configured in production",
+    summary:
+        "A test-mode credential (sk_test_, reCAPTCHA test keys, …) is configured in production",
     doc: include_str!("docs/test-credential-in-production.md"),
     run,
 };
@@ -20,8 +21,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if v.placeholder.is_some() || v.mode() != Some(Mode::Test) {
             continue;
         }
-        let title = v.effective_format().map_or("credential", |f| f.title.as_str());
-        out.push(cx.finding(INFO.rule, v, format!("`{}` is a test-mode {title} in production", v.name)));
+        let title = v
+            .effective_format()
+            .map_or("credential", |f| f.title.as_str());
+        out.push(cx.finding(
+            INFO.rule,
+            v,
+            format!("`{}` is a test-mode {title} in production", v.name),
+        ));
     }
 }
 

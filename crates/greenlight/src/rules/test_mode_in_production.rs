@@ -16,9 +16,12 @@ pub(super) const INFO: RuleInfo = RuleInfo {
     run,
 };
 
-static SWITCH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?:^|_)(?:TEST_?MODE|SANDBOX(?:_MODE)?|USE_SANDBOX|TESTING)$").expect("switch regex"));
-static MODE_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?:^|_)(?:MODE|ENVIRONMENT|ENV)$").expect("mode regex"));
+static SWITCH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|_)(?:TEST_?MODE|SANDBOX(?:_MODE)?|USE_SANDBOX|TESTING)$")
+        .expect("switch regex")
+});
+static MODE_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?:^|_)(?:MODE|ENVIRONMENT|ENV)$").expect("mode regex"));
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if !cx.production {
@@ -32,10 +35,24 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             && v.name.contains('_')
             && !v.name.ends_with("NODE_ENV")
             && !matches!(v.name, "APP_ENV" | "RAILS_ENV" | "RACK_ENV" | "FLASK_ENV")
-            && matches!(value.to_ascii_lowercase().as_str(), "test" | "sandbox" | "testing" | "demo");
+            && matches!(
+                value.to_ascii_lowercase().as_str(),
+                "test" | "sandbox" | "testing" | "demo"
+            );
         if on_switch || provider_mode {
-            let shown = if v.secret { String::new() } else { format!(" (`{value}`)") };
-            out.push(cx.finding(INFO.rule, v, format!("`{}` puts the integration in test mode{shown} in production", v.name)));
+            let shown = if v.secret {
+                String::new()
+            } else {
+                format!(" (`{value}`)")
+            };
+            out.push(cx.finding(
+                INFO.rule,
+                v,
+                format!(
+                    "`{}` puts the integration in test mode{shown} in production",
+                    v.name
+                ),
+            ));
         }
     }
 }

@@ -20,12 +20,23 @@ sources = [{ path = ".env.staging", optional = true }]
 
 /// Writes `files` beside a manifest made of [`HEADER`] and `decls`, checks `environment`, and
 /// returns the findings of `rule`.
-pub fn findings(decls: &str, files: &[(&str, &str)], environment: &str, rule: Rule) -> Vec<Finding> {
+pub fn findings(
+    decls: &str,
+    files: &[(&str, &str)],
+    environment: &str,
+    rule: Rule,
+) -> Vec<Finding> {
     let dir = tempfile::tempdir().expect("tempdir");
     findings_in(dir.path(), decls, files, environment, rule)
 }
 
-pub fn findings_in(dir: &Path, decls: &str, files: &[(&str, &str)], environment: &str, rule: Rule) -> Vec<Finding> {
+pub fn findings_in(
+    dir: &Path,
+    decls: &str,
+    files: &[(&str, &str)],
+    environment: &str,
+    rule: Rule,
+) -> Vec<Finding> {
     let manifest_path = dir.join("greenlight.toml");
     std::fs::write(&manifest_path, format!("{HEADER}\n{decls}")).expect("write manifest");
     for (name, text) in files {
@@ -38,7 +49,12 @@ pub fn findings_in(dir: &Path, decls: &str, files: &[(&str, &str)], environment:
         ..Default::default()
     };
     let checked = check(&manifest, &options).expect("check runs");
-    checked.report.findings.into_iter().filter(|f| f.rule == rule).collect()
+    checked
+        .report
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect()
 }
 
 /// Findings of `rule` for a production `.env.production`.

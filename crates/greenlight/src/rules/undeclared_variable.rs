@@ -19,16 +19,31 @@ fn ignored(patterns: &[String], name: &str) -> bool {
 }
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let declared: Vec<&str> = cx.manifest.declarations.keys().map(String::as_str).collect();
+    let declared: Vec<&str> = cx
+        .manifest
+        .declarations
+        .keys()
+        .map(String::as_str)
+        .collect();
     for v in cx.present() {
         if v.declaration.is_some() || ignored(&cx.manifest.project.ignore_undeclared, v.name) {
             continue;
         }
-        let unset: Vec<&str> = declared.iter().copied().filter(|d| cx.env.get(d).is_none()).collect();
+        let unset: Vec<&str> = declared
+            .iter()
+            .copied()
+            .filter(|d| cx.env.get(d).is_none())
+            .collect();
         let hint = crate::suggest::closest(v.name, unset)
             .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_else(|| "; declare it in greenlight.toml or list it in `ignore_undeclared`".to_owned());
-        out.push(cx.finding(INFO.rule, v, format!("`{}` is not declared in the manifest{hint}", v.name)));
+            .unwrap_or_else(|| {
+                "; declare it in greenlight.toml or list it in `ignore_undeclared`".to_owned()
+            });
+        out.push(cx.finding(
+            INFO.rule,
+            v,
+            format!("`{}` is not declared in the manifest{hint}", v.name),
+        ));
     }
 }
 
@@ -38,9 +53,17 @@ mod tests {
 
     #[test]
     fn fails_with_did_you_mean() {
-        let f = prod("[vars.STRIPE_SECRET_KEY]\nrequired = false\n", "STRIPE_SECRET_KY=1\n", Rule::UndeclaredVariable);
+        let f = prod(
+            "[vars.STRIPE_SECRET_KEY]\nrequired = false\n",
+            "STRIPE_SECRET_KY=1\n",
+            Rule::UndeclaredVariable,
+        );
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("did you mean `STRIPE_SECRET_KEY`"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("did you mean `STRIPE_SECRET_KEY`"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

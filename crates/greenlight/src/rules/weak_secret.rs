@@ -41,10 +41,13 @@ pub(crate) fn entropy_bits(value: &str) -> f64 {
         *counts.entry(*c).or_insert(0usize) += 1;
     }
     let n = chars.len() as f64;
-    let per_char: f64 = counts.values().map(|&c| {
-        let p = c as f64 / n;
-        -p * p.log2()
-    }).sum();
+    let per_char: f64 = counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
     per_char * n
 }
 
@@ -55,7 +58,12 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         // Only opaque secrets: formats with a fixed shape are judged by that shape.
         let format = v.effective_format();
-        if format.is_some_and(|f| !matches!(f.check, Check::Secret | Check::Any | Check::Hex | Check::Base64)) {
+        if format.is_some_and(|f| {
+            !matches!(
+                f.check,
+                Check::Secret | Check::Any | Check::Hex | Check::Base64
+            )
+        }) {
             continue;
         }
         let value = v.value().unwrap_or_default();
@@ -97,10 +105,12 @@ mod tests {
 
     #[test]
     fn fails_on_weak_secrets() {
-        let env = "JWT_SECRET=my-jwt-secret-2024\nAPI_KEY=abcabcabcabcabcabcabc\nSESSION_SECRET=short\n";
+        let env =
+            "JWT_SECRET=my-jwt-secret-2024\nAPI_KEY=abcabcabcabcabcabcabc\nSESSION_SECRET=short\n";
         let f = prod(DECLS, env, Rule::WeakSecret);
         assert_eq!(f.len(), 3, "{f:?}");
-        assert!(f.iter().all(|f| f.value.as_deref() == Some("…") || f.value.as_deref().is_some_and(|v| v.contains('…'))));
+        assert!(f.iter().all(|f| f.value.as_deref() == Some("…")
+            || f.value.as_deref().is_some_and(|v| v.contains('…'))));
     }
 
     #[test]

@@ -23,8 +23,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// JavaScript's `\s`: WhiteSpace and LineTerminator code points (ECMA-262 §22.2.2.9).
-const JS_WS: &str =
-    r"[\t\n\x0B\x0C\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]";
+const JS_WS: &str = r"[\t\n\x0B\x0C\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]";
 
 /// dotenv's `LINE` regex (lib/main.js), with `\s` and `\w` spelled out as JavaScript reads them.
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -149,7 +148,17 @@ fn normalise_line_endings(src: &str) -> (String, OffsetMap) {
 }
 
 fn is_js_ws(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}')
+    matches!(
+        c,
+        '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202F}'
+                | '\u{205F}'
+                | '\u{3000}'
+                | '\u{FEFF}'
+    )
 }
 
 /// Parses `.env` text as node's dotenv does, keeping positions and syntax issues.
@@ -197,7 +206,15 @@ pub fn parse(src: &str) -> ParsedDotenv {
             key_span: map.original(key_m.start())..map.original(key_m.end()),
             value_span: map.original(value_range.start)..map.original(value_range.end),
         };
-        ambiguities(&text, &map, &caps, trimmed, quote, &entry, &mut parsed.issues);
+        ambiguities(
+            &text,
+            &map,
+            &caps,
+            trimmed,
+            quote,
+            &entry,
+            &mut parsed.issues,
+        );
         parsed.entries.push(entry);
     }
 
@@ -207,7 +224,12 @@ pub fn parse(src: &str) -> ParsedDotenv {
 }
 
 /// Lines that dotenv's regex never matched and that are neither blank nor comments.
-fn uncovered_lines(text: &str, map: &OffsetMap, covered: &[Range<usize>], out: &mut Vec<SyntaxIssue>) {
+fn uncovered_lines(
+    text: &str,
+    map: &OffsetMap,
+    covered: &[Range<usize>],
+    out: &mut Vec<SyntaxIssue>,
+) {
     let mut start = 0;
     let mut cov = covered.iter().peekable();
     for line in text.split_inclusive('\n') {
@@ -222,9 +244,9 @@ fn uncovered_lines(text: &str, map: &OffsetMap, covered: &[Range<usize>], out: &
         while cov.peek().is_some_and(|r| r.end < line_range.start) {
             cov.next();
         }
-        let hit = cov
-            .peek()
-            .is_some_and(|r| r.start <= line_range.end && r.end >= line_range.start && r.start < r.end);
+        let hit = cov.peek().is_some_and(|r| {
+            r.start <= line_range.end && r.end >= line_range.start && r.start < r.end
+        });
         if hit {
             continue;
         }
@@ -265,7 +287,12 @@ fn ambiguities(
     let key_m = caps.get(1).expect("key group");
     let key = &entry.key;
     let mut push = |span: Range<usize>, message: String| {
-        out.push(SyntaxIssue { kind: SyntaxIssueKind::Ambiguous, span, message, key: Some(key.clone()) });
+        out.push(SyntaxIssue {
+            kind: SyntaxIssueKind::Ambiguous,
+            span,
+            message,
+            key: Some(key.clone()),
+        });
     };
     let value_span = entry.value_span.clone();
 
@@ -375,17 +402,22 @@ fn has_escape_other_than_newline(inner: &str) -> bool {
     false
 }
 
-static REFERENCE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{[^{}]+\}|\$[A-Za-z_][A-Za-z0-9_]*").expect("reference regex"));
+static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$\{[^{}]+\}|\$[A-Za-z_][A-Za-z0-9_]*").expect("reference regex")
+});
 static BARE_REFERENCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$[A-Za-z_][A-Za-z0-9_]*").expect("bare reference regex"));
 
 fn has_reference(s: &str) -> bool {
-    REFERENCE.find_iter(s).any(|m| m.start() == 0 || !s[..m.start()].ends_with('\\'))
+    REFERENCE
+        .find_iter(s)
+        .any(|m| m.start() == 0 || !s[..m.start()].ends_with('\\'))
 }
 
 fn has_bare_reference(s: &str) -> bool {
-    BARE_REFERENCE.find_iter(s).any(|m| m.start() == 0 || !s[..m.start()].ends_with('\\'))
+    BARE_REFERENCE
+        .find_iter(s)
+        .any(|m| m.start() == 0 || !s[..m.start()].ends_with('\\'))
 }
 
 #[cfg(test)]
@@ -393,7 +425,11 @@ mod tests {
     use super::*;
 
     fn map(src: &str) -> Vec<(String, String)> {
-        parse(src).resolved().into_iter().map(|e| (e.key.clone(), e.value.clone())).collect()
+        parse(src)
+            .resolved()
+            .into_iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect()
     }
 
     #[test]
@@ -440,13 +476,19 @@ mod tests {
     fn ambiguous_hash_without_space() {
         let p = parse("A=abc#def\n");
         assert_eq!(p.entries[0].value, "abc");
-        assert!(p.issues.iter().any(|i| i.kind == SyntaxIssueKind::Ambiguous && i.message.contains("python-dotenv")));
+        assert!(p
+            .issues
+            .iter()
+            .any(|i| i.kind == SyntaxIssueKind::Ambiguous && i.message.contains("python-dotenv")));
     }
 
     #[test]
     fn duplicate_keys_last_wins_first_position() {
         let got = map("A=1\nB=2\nA=3\n");
-        assert_eq!(got, vec![("A".into(), "3".into()), ("B".into(), "2".into())]);
+        assert_eq!(
+            got,
+            vec![("A".into(), "3".into()), ("B".into(), "2".into())]
+        );
     }
 
     #[test]
@@ -473,7 +515,8 @@ mod properties {
             "[ -~\u{FEFF}\u{A0}]{0,16}",
             "\\PC{0,12}",
         ];
-        prop::collection::vec(line, 0..8).prop_map(|lines| lines.join(if lines.len() % 2 == 0 { "\n" } else { "\r\n" }))
+        prop::collection::vec(line, 0..8)
+            .prop_map(|lines| lines.join(if lines.len() % 2 == 0 { "\n" } else { "\r\n" }))
     }
 
     proptest! {

@@ -34,10 +34,16 @@ pub struct Expanded {
 
 /// Expands `parsed` (key → value in JavaScript object order) as dotenv-expand does.
 /// `process_env` is the environment of the process when the caller opted in to it.
-pub fn expand(parsed: &[(String, String)], process_env: Option<&HashMap<String, String>>) -> Expanded {
+pub fn expand(
+    parsed: &[(String, String)],
+    process_env: Option<&HashMap<String, String>>,
+) -> Expanded {
     let empty = HashMap::new();
     let process_env = process_env.unwrap_or(&empty);
-    let original: HashMap<&str, &str> = parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let original: HashMap<&str, &str> = parsed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let mut running: HashMap<String, String> = HashMap::with_capacity(parsed.len());
     let mut out = Expanded::default();
 
@@ -50,8 +56,10 @@ pub fn expand(parsed: &[(String, String)], process_env: Option<&HashMap<String, 
             _ => {
                 // dotenv-expand hides process variables that merely echo a value already taken
                 // from this file, so the file's own expansion of them is used instead.
-                let mut visible: HashMap<&str, &str> =
-                    process_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let mut visible: HashMap<&str, &str> = process_env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 visible.retain(|k, v| !(running.contains_key(*k) && original.get(k) == Some(v)));
                 let (expanded, complete) = expand_value(&current, &visible, &running);
                 if !complete {
@@ -68,9 +76,18 @@ pub fn expand(parsed: &[(String, String)], process_env: Option<&HashMap<String, 
 }
 
 /// One value's expansion; `false` when it was cut off.
-fn expand_value(value: &str, process_env: &HashMap<&str, &str>, running: &HashMap<String, String>) -> (String, bool) {
+fn expand_value(
+    value: &str,
+    process_env: &HashMap<&str, &str>,
+    running: &HashMap<String, String>,
+) -> (String, bool) {
     // `{...runningParsed, ...processEnv}`: the process environment wins.
-    let lookup = |name: &str| -> Option<&str> { process_env.get(name).copied().or_else(|| running.get(name).map(String::as_str)) };
+    let lookup = |name: &str| -> Option<&str> {
+        process_env
+            .get(name)
+            .copied()
+            .or_else(|| running.get(name).map(String::as_str))
+    };
     if !value.contains('$') {
         return (value.to_owned(), true);
     }
@@ -124,7 +141,9 @@ fn find_reference(s: &str) -> Option<(usize, usize, String)> {
         }
         let name_len = rest
             .char_indices()
-            .take_while(|&(j, c)| c == '_' || c.is_ascii_alphabetic() || (j > 0 && c.is_ascii_digit()))
+            .take_while(|&(j, c)| {
+                c == '_' || c.is_ascii_alphabetic() || (j > 0 && c.is_ascii_digit())
+            })
             .count();
         if name_len > 0 {
             return Some((pos, pos + 1 + name_len, rest[..name_len].to_owned()));
@@ -197,14 +216,28 @@ mod tests {
     use super::*;
 
     fn run(pairs: &[(&str, &str)], env: &[(&str, &str)]) -> Vec<(String, String)> {
-        let parsed: Vec<_> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let env: HashMap<_, _> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let parsed: Vec<_> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env: HashMap<_, _> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         expand(&parsed, Some(&env)).values
     }
 
     #[test]
     fn braces_defaults_and_bare() {
-        let got = run(&[("A", "x"), ("B", "${A}-$A"), ("C", "${MISSING:-d}"), ("D", "${A:+alt}")], &[]);
+        let got = run(
+            &[
+                ("A", "x"),
+                ("B", "${A}-$A"),
+                ("C", "${MISSING:-d}"),
+                ("D", "${A:+alt}"),
+            ],
+            &[],
+        );
         assert_eq!(got[1].1, "x-x");
         assert_eq!(got[2].1, "d");
         assert_eq!(got[3].1, "alt");
@@ -229,7 +262,10 @@ mod tests {
         let env: HashMap<String, String> = [("A".to_string(), "$A $A".to_string())].into();
         // `A` comes from the process (it wins), so no loop; a file-only loop:
         let _ = expand(&parsed, Some(&env));
-        let looped = expand(&[("B".into(), "a$C".into()), ("C".into(), "$B b".into())], None);
+        let looped = expand(
+            &[("B".into(), "a$C".into()), ("C".into(), "$B b".into())],
+            None,
+        );
         assert!(looped.values.iter().all(|(_, v)| v.len() <= MAX_LEN + 16));
     }
 
@@ -248,7 +284,7 @@ mod properties {
         /// Expansion always terminates, whatever the references, and stays bounded.
         #[test]
         fn expansion_terminates(pairs in prop::collection::vec(("[A-C]", "([a-z]|\\$[A-C]|\\$\\{[A-C](:?[-+][a-z$]{0,3})?\\}){0,6}"), 0..6)) {
-            let out = super::expand(&pairs.into_iter().map(|(k, v)| (k, v)).collect::<Vec<_>>(), None);
+            let out = super::expand(&pairs, None);
             for (_, v) in out.values {
                 prop_assert!(v.len() <= super::MAX_LEN * 2);
             }

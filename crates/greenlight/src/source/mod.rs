@@ -48,13 +48,25 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub(crate) fn at(kind: SourceKind, path: &str, file: Option<&Path>, index: &LineIndex<'_>, text: &str, value_span: std::ops::Range<usize>) -> Origin {
+    pub(crate) fn at(
+        kind: SourceKind,
+        path: &str,
+        file: Option<&Path>,
+        index: &LineIndex<'_>,
+        text: &str,
+        value_span: std::ops::Range<usize>,
+    ) -> Origin {
         let (line, column) = index.line_col(value_span.start);
         let line_start = index.line_start(value_span.start);
-        let line_end = text[value_span.start..].find('\n').map_or(text.len(), |i| value_span.start + i);
+        let line_end = text[value_span.start..]
+            .find('\n')
+            .map_or(text.len(), |i| value_span.start + i);
         let line_text = text[line_start..line_end].trim_end_matches('\r').to_owned();
         let start_col = text[line_start..value_span.start].chars().count();
-        let end = value_span.end.min(line_start + line_text.len()).max(value_span.start);
+        let end = value_span
+            .end
+            .min(line_start + line_text.len())
+            .max(value_span.start);
         let end_col = start_col + text[value_span.start..end].chars().count();
         Origin {
             kind,
@@ -107,7 +119,9 @@ impl Allows {
     pub(crate) fn parse(text: &str) -> Allows {
         let mut allows = Allows::default();
         for (i, line) in text.lines().enumerate() {
-            let Some(pos) = line.find("greenlight:allow") else { continue };
+            let Some(pos) = line.find("greenlight:allow") else {
+                continue;
+            };
             if !line[..pos].contains('#') {
                 continue;
             }
@@ -174,7 +188,9 @@ impl Environment {
     }
 
     pub fn allows(&self, path: &str, line: usize, rule: &str) -> bool {
-        self.sources.iter().any(|s| s.path == path && s.allows.allows(line, rule))
+        self.sources
+            .iter()
+            .any(|s| s.path == path && s.allows.allows(line, rule))
     }
 }
 
@@ -207,31 +223,50 @@ pub(crate) fn resolve_spec(root: &Path, spec: &SourceSpec) -> Result<ResolvedSpe
         Some("dotenv" | "env") => SourceKind::Dotenv,
         Some("wrangler" | "toml") => SourceKind::Wrangler,
         Some("json") => SourceKind::Json,
-        Some(other) => return Err(InputError::Usage(format!("source `{raw}`: unknown kind `{other}` (dotenv, wrangler, json)"))),
+        Some(other) => {
+            return Err(InputError::Usage(format!(
+                "source `{raw}`: unknown kind `{other}` (dotenv, wrangler, json)"
+            )))
+        }
         None if path.ends_with(".json") => SourceKind::Json,
         None if path.ends_with(".toml") => SourceKind::Wrangler,
         None => SourceKind::Dotenv,
     };
-    let display = if root == Path::new(".") { path.to_owned() } else { file.display().to_string() };
-    Ok(ResolvedSpec { display, file, selector, kind, optional: spec.optional() })
+    let display = if root == Path::new(".") {
+        path.to_owned()
+    } else {
+        file.display().to_string()
+    };
+    Ok(ResolvedSpec {
+        display,
+        file,
+        selector,
+        kind,
+        optional: spec.optional(),
+    })
 }
 
 /// Whether every required source of an environment exists (for cross-environment comparisons).
 pub fn sources_exist(manifest: &Manifest, environment: &str) -> bool {
     manifest.environments.get(environment).is_some_and(|env| {
-        env.sources.iter().all(|s| {
-            resolve_spec(&manifest.root, s).is_ok_and(|r| r.optional || r.file.exists())
-        })
+        env.sources
+            .iter()
+            .all(|s| resolve_spec(&manifest.root, s).is_ok_and(|r| r.optional || r.file.exists()))
     })
 }
 
 /// Loads the sources of one environment of the manifest.
-pub fn load_environment(manifest: &Manifest, environment: &str, options: &LoadOptions) -> Result<Environment, InputError> {
+pub fn load_environment(
+    manifest: &Manifest,
+    environment: &str,
+    options: &LoadOptions,
+) -> Result<Environment, InputError> {
     let Some(spec) = manifest.environments.get(environment) else {
         let known: Vec<String> = manifest.environments.keys().cloned().collect();
         return Err(InputError::UnknownEnvironment {
             name: environment.to_owned(),
-            suggestion: crate::suggest::closest(environment, known.iter().map(String::as_str)).map(str::to_owned),
+            suggestion: crate::suggest::closest(environment, known.iter().map(String::as_str))
+                .map(str::to_owned),
             known,
         });
     };
@@ -245,18 +280,30 @@ pub fn load_environment(manifest: &Manifest, environment: &str, options: &LoadOp
     }
     let process = if spec.process_env || options.process_env {
         let declared: Vec<&str> = manifest.declarations.keys().map(String::as_str).collect();
-        Some(std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| declared.contains(&k.as_str()))
-            .collect::<HashMap<_, _>>())
+        Some(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .filter(|(k, _)| declared.contains(&k.as_str()))
+                .collect::<HashMap<_, _>>(),
+        )
     } else {
         None
     };
-    load_files(environment, &files, process.as_ref(), true, options.no_expand)
+    load_files(
+        environment,
+        &files,
+        process.as_ref(),
+        true,
+        options.no_expand,
+    )
 }
 
 /// Loads a plain list of files (`greenlight env FILE…`).
-pub fn load_paths(paths: &[PathBuf], process_env: Option<&HashMap<String, String>>, no_expand: bool) -> Result<Environment, InputError> {
+pub fn load_paths(
+    paths: &[PathBuf],
+    process_env: Option<&HashMap<String, String>>,
+    no_expand: bool,
+) -> Result<Environment, InputError> {
     let files: Vec<ResolvedSpec> = paths
         .iter()
         .map(|p| {
@@ -275,7 +322,10 @@ fn load_files(
     process_adds: bool,
     no_expand: bool,
 ) -> Result<Environment, InputError> {
-    let mut env = Environment { name: environment.to_owned(), ..Default::default() };
+    let mut env = Environment {
+        name: environment.to_owned(),
+        ..Default::default()
+    };
     // Dotenv assignments are interpolated together, as Vite and dotenv-expand do for a set of
     // files: collect them first, expand once, then lay the other sources over them in order.
     let mut order: Vec<(usize, bool)> = Vec::new(); // (assignment index, is dotenv)
@@ -286,7 +336,11 @@ fn load_files(
             kind: r.kind,
             path: display.clone(),
             file: Some(r.file.clone()),
-            allows: if r.kind == SourceKind::Json { Allows::default() } else { Allows::parse(&text) },
+            allows: if r.kind == SourceKind::Json {
+                Allows::default()
+            } else {
+                Allows::parse(&text)
+            },
         };
         env.sources.push(loaded);
         match r.kind {
@@ -294,7 +348,14 @@ fn load_files(
                 let index = LineIndex::new(&text);
                 let parsed = dotenv::parse(&text);
                 for e in &parsed.entries {
-                    let origin = Origin::at(SourceKind::Dotenv, &display, Some(&r.file), &index, &text, e.value_span.clone());
+                    let origin = Origin::at(
+                        SourceKind::Dotenv,
+                        &display,
+                        Some(&r.file),
+                        &index,
+                        &text,
+                        e.value_span.clone(),
+                    );
                     let mut origin = origin;
                     if e.value_span.is_empty() {
                         // `KEY=` : point at the key.
@@ -303,12 +364,23 @@ fn load_files(
                         origin.column = column;
                     }
                     order.push((env.assignments.len(), true));
-                    env.assignments.push(Assignment { name: e.key.clone(), value: e.value.clone(), origin });
+                    env.assignments.push(Assignment {
+                        name: e.key.clone(),
+                        value: e.value.clone(),
+                        origin,
+                    });
                 }
                 for issue in parsed.issues {
                     env.issues.push(SourceIssue {
                         kind: issue.kind,
-                        origin: Origin::at(SourceKind::Dotenv, &display, Some(&r.file), &index, &text, issue.span.clone()),
+                        origin: Origin::at(
+                            SourceKind::Dotenv,
+                            &display,
+                            Some(&r.file),
+                            &index,
+                            &text,
+                            issue.span.clone(),
+                        ),
                         message: issue.message,
                         key: issue.key,
                     });
@@ -348,9 +420,15 @@ fn load_files(
         }
     }
     dotenv::js_object_key_order(&mut first_seen);
-    let key_order: Vec<(String, usize)> = first_seen.iter().map(|k| (k.to_string(), winners[k])).collect();
+    let key_order: Vec<(String, usize)> = first_seen
+        .iter()
+        .map(|k| (k.to_string(), winners[k]))
+        .collect();
     if !no_expand {
-        let input: Vec<(String, String)> = key_order.iter().map(|(k, i)| (k.clone(), env.assignments[*i].value.clone())).collect();
+        let input: Vec<(String, String)> = key_order
+            .iter()
+            .map(|(k, i)| (k.clone(), env.assignments[*i].value.clone()))
+            .collect();
         let expanded = expand::expand(&input, process);
         for ((_, i), (_, v)) in key_order.iter().zip(expanded.values) {
             env.assignments[*i].value = v;
@@ -373,7 +451,9 @@ fn load_files(
         names.sort();
         for name in names {
             let value = &process[name];
-            if env.get(name).is_some_and(|a| &a.value == value) || (!process_adds && env.get(name).is_none()) {
+            if env.get(name).is_some_and(|a| &a.value == value)
+                || (!process_adds && env.get(name).is_none())
+            {
                 continue;
             }
             let line_text = format!("{name}=…");
@@ -389,7 +469,11 @@ fn load_files(
             };
             env.resolved.shift_remove(name);
             env.resolved.insert(name.clone(), env.assignments.len());
-            env.assignments.push(Assignment { name: name.clone(), value: value.clone(), origin });
+            env.assignments.push(Assignment {
+                name: name.clone(),
+                value: value.clone(),
+                origin,
+            });
         }
     }
     Ok(env)
