@@ -1,7 +1,7 @@
 //! `ambiguous-syntax`: `.env` lines the main implementations read differently.
 
-use super::{Context, Rule, RuleInfo};
-use crate::finding::{Finding, Location, Severity};
+use super::{source_issue_finding, Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
 use crate::source::dotenv::SyntaxIssueKind;
 
 pub(super) const INFO: RuleInfo = RuleInfo {
@@ -20,25 +20,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|i| i.kind == SyntaxIssueKind::Ambiguous)
     {
-        let var = issue
-            .key
-            .as_deref()
-            .and_then(|k| cx.vars.iter().find(|v| v.name == k));
-        out.push(Finding {
-            rule: INFO.rule,
-            severity: INFO.severity,
-            message: issue.message.clone(),
-            variable: issue.key.clone(),
-            service: var.and_then(|v| v.service.map(str::to_owned)),
-            location: Some(Location {
-                path: issue.origin.path.clone(),
-                line: issue.origin.line,
-                column: issue.origin.column,
-            }),
-            value: None,
-            help: None,
-            snippet: None,
-        });
+        out.push(source_issue_finding(cx, &INFO, issue));
     }
     for name in &cx.env.runaway {
         if let Some(v) = cx.vars.iter().find(|v| v.name == name.as_str()) {

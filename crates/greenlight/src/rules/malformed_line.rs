@@ -1,7 +1,7 @@
 //! `malformed-line`: lines of a `.env` file that are not assignments.
 
-use super::{Context, Rule, RuleInfo};
-use crate::finding::{Finding, Location, Severity};
+use super::{source_issue_finding, Context, Rule, RuleInfo};
+use crate::finding::{Finding, Severity};
 use crate::source::dotenv::SyntaxIssueKind;
 
 pub(super) const INFO: RuleInfo = RuleInfo {
@@ -19,21 +19,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|i| i.kind == SyntaxIssueKind::Malformed)
     {
-        out.push(Finding {
-            rule: INFO.rule,
-            severity: INFO.severity,
-            message: issue.message.clone(),
-            variable: None,
-            service: None,
-            location: Some(Location {
-                path: issue.origin.path.clone(),
-                line: issue.origin.line,
-                column: issue.origin.column,
-            }),
-            value: None,
-            help: None,
-            snippet: None,
-        });
+        out.push(source_issue_finding(cx, &INFO, issue));
     }
 }
 

@@ -399,6 +399,33 @@ pub fn build_views<'a>(
     views
 }
 
+/// A finding about a syntax issue of a source (`ambiguous-syntax`, `malformed-line`).
+pub(crate) fn source_issue_finding(
+    cx: &Context<'_>,
+    info: &RuleInfo,
+    issue: &crate::source::SourceIssue,
+) -> Finding {
+    let var = issue
+        .key
+        .as_deref()
+        .and_then(|k| cx.vars.iter().find(|v| v.name == k));
+    Finding {
+        rule: info.rule,
+        severity: info.severity,
+        message: issue.message.clone(),
+        variable: issue.key.clone(),
+        service: var.and_then(|v| v.service.map(str::to_owned)),
+        location: Some(Location {
+            path: issue.origin.path.clone(),
+            line: issue.origin.line,
+            column: issue.origin.column,
+        }),
+        value: None,
+        help: None,
+        snippet: None,
+    }
+}
+
 /// Every URL in a value: the value itself, or each item of a comma- or space-separated list
 /// (`CORS_ORIGINS=https://a.example,http://localhost:5173`).
 pub(crate) fn urls_in(value: &str) -> Vec<url::Url> {
