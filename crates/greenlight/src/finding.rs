@@ -5,7 +5,59 @@ use serde::Serialize;
 
 use crate::rules::Rule;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// The rule a finding belongs to: one of `check`'s rules, or a `scan` detector of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleId {
+    Check(Rule),
+    Detector(&'static str),
+}
+
+impl RuleId {
+    pub fn id(self) -> &'static str {
+        match self {
+            RuleId::Check(r) => r.id(),
+            RuleId::Detector(d) => d,
+        }
+    }
+
+    /// One line saying what the rule finds.
+    pub fn summary(self) -> &'static str {
+        match self {
+            RuleId::Check(r) => r.info().summary,
+            RuleId::Detector(d) => crate::scan::Detectors::builtin()
+                .get(d)
+                .map_or("A secret", |d| d.title.as_str()),
+        }
+    }
+}
+
+impl From<Rule> for RuleId {
+    fn from(r: Rule) -> RuleId {
+        RuleId::Check(r)
+    }
+}
+
+impl PartialEq<Rule> for RuleId {
+    fn eq(&self, other: &Rule) -> bool {
+        *self == RuleId::Check(*other)
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Blocks go-live.
@@ -41,7 +93,7 @@ pub struct Snippet {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule: Rule,
+    pub rule: RuleId,
     pub severity: Severity,
     pub message: String,
     pub variable: Option<String>,
@@ -49,6 +101,14 @@ pub struct Finding {
     pub location: Option<Location>,
     /// The value as it may be shown: masked when it is a secret.
     pub value: Option<String>,
+    /// For history findings of `scan`: the commit that introduced the secret, and its author.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// For `scan`: a fingerprint that survives line moves, for baselines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     #[serde(skip)]
     pub help: Option<String>,
     #[serde(skip)]

@@ -15,10 +15,12 @@ pub mod condition;
 pub mod error;
 pub mod finding;
 pub mod fingerprint;
+pub mod fsutil;
 pub mod manifest;
 pub mod mask;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod source;
 mod suggest;
 

@@ -485,7 +485,8 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
             return Some("is a documented sample value");
         }
     }
-    if MARKERS.is_match(v) {
+    if MARKERS.is_match(v) || v.contains("EXAMPLE") {
+        // `EXAMPLE` in capitals is AWS's (and others') documentation convention.
         return Some("looks like a template placeholder");
     }
     // Filler words are placeholders only where a secret is expected: `test` is a fine NODE_ENV.

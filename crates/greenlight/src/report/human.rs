@@ -40,7 +40,7 @@ fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
                 Snippet::source(&snippet.line_text)
                     .line_start(loc.line)
                     .origin(&loc.path)
-                    .annotation(level(f.severity).span(span).label(f.rule.info().summary)),
+                    .annotation(level(f.severity).span(span).label(f.rule.summary())),
             );
             renderer.render(message).to_string()
         }

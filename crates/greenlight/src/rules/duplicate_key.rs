@@ -34,7 +34,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             "the last one is used"
         };
         out.push(Finding {
-            rule: INFO.rule,
+            rule: INFO.rule.into(),
             severity: INFO.severity,
             message: format!(
                 "`{}` is already assigned at line {} of this file; {readers}",
@@ -49,6 +49,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             location: Some(location_of(a)),
             value: Some(crate::mask::display_value(&a.value, secret)),
             help: None,
+            commit: None,
+            author: None,
+            fingerprint: None,
             snippet: snippet_of(a, secret),
         });
     }

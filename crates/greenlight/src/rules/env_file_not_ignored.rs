@@ -89,7 +89,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             String::new()
         };
         out.push(Finding {
-            rule: INFO.rule,
+            rule: INFO.rule.into(),
             severity,
             message: format!("{} {what} and holds secrets (`{first}`{more}); add it to .gitignore and keep secrets in a secret store", source.path),
             variable: None,
@@ -97,6 +97,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             location: Some(Location { path: source.path.clone(), line: 1, column: 1 }),
             value: None,
             help: None,
+            commit: None,
+            author: None,
+            fingerprint: None,
             snippet: None,
         });
     }

@@ -239,7 +239,7 @@ impl<'a> Context<'a> {
             ),
         };
         Finding {
-            rule,
+            rule: rule.into(),
             severity: rule.info().severity,
             message,
             variable: Some(var.name.to_owned()),
@@ -247,6 +247,9 @@ impl<'a> Context<'a> {
             location,
             value,
             help: None,
+            commit: None,
+            author: None,
+            fingerprint: None,
             snippet,
         }
     }
@@ -410,7 +413,7 @@ pub(crate) fn source_issue_finding(
         .as_deref()
         .and_then(|k| cx.vars.iter().find(|v| v.name == k));
     Finding {
-        rule: info.rule,
+        rule: info.rule.into(),
         severity: info.severity,
         message: issue.message.clone(),
         variable: issue.key.clone(),
@@ -422,6 +425,9 @@ pub(crate) fn source_issue_finding(
         }),
         value: None,
         help: None,
+        commit: None,
+        author: None,
+        fingerprint: None,
         snippet: None,
     }
 }

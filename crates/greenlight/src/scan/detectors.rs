@@ -1,0 +1,376 @@
+//! The detectors of `scan`, loaded from `catalog/detectors.toml`, and the matcher that runs them:
+//! an Aho-Corasick automaton over every detector's keywords finds candidate lines at memory
+//! speed, and only those lines are confirmed with the detectors' regular expressions.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::catalog::{self, Catalog, Format, Mode};
+use crate::finding::Severity;
+
+const DATA: &str = include_str!("../../catalog/detectors.toml");
+
+/// Multi-line detectors (private keys) look this far past their keyword.
+const MULTILINE_WINDOW: usize = 8 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectorDef {
+    id: String,
+    title: String,
+    #[serde(default)]
+    format: Option<String>,
+    keywords: Vec<String>,
+    pattern: String,
+    #[serde(default)]
+    multiline: bool,
+    #[serde(default)]
+    severity: Option<Severity>,
+    #[serde(default)]
+    min_entropy: Option<f64>,
+    #[serde(default)]
+    examples: DetectorExamples,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorExamples {
+    #[serde(default)]
+    pub positive: Vec<String>,
+    #[serde(default)]
+    pub negative: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectorFile {
+    detector: Vec<DetectorDef>,
+}
+
+#[derive(Debug)]
+pub struct Detector {
+    /// The rule id of its findings (`stripe-secret-key`).
+    pub id: &'static str,
+    pub title: String,
+    pub format: Option<&'static Format>,
+    pub keywords: Vec<String>,
+    pub multiline: bool,
+    pub severity: Severity,
+    /// Shannon entropy per character below which a match is not a secret (generic detector).
+    pub min_entropy: Option<f64>,
+    pub examples: DetectorExamples,
+    pattern: Regex,
+}
+
+/// A confirmed secret in a text.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub detector: &'static Detector,
+    /// Byte range of the secret in the scanned text.
+    pub secret: Range<usize>,
+    pub severity: Severity,
+    pub mode: Option<Mode>,
+}
+
+pub struct Detectors {
+    list: Vec<Detector>,
+    automaton: AhoCorasick,
+    /// Keyword index → detector index.
+    owner: Vec<usize>,
+}
+
+impl std::fmt::Debug for Detectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detectors")
+            .field("count", &self.list.len())
+            .finish()
+    }
+}
+
+impl Detectors {
+    pub fn builtin() -> &'static Detectors {
+        static DETECTORS: LazyLock<Detectors> = LazyLock::new(|| {
+            Detectors::load().unwrap_or_else(|e| panic!("built-in detectors: {e}"))
+        });
+        &DETECTORS
+    }
+
+    fn load() -> Result<Detectors, String> {
+        let file: DetectorFile = toml::from_str(DATA).map_err(|e| e.to_string())?;
+        let catalog = Catalog::builtin();
+        let mut list = Vec::new();
+        let mut keywords = Vec::new();
+        let mut owner = Vec::new();
+        for def in file.detector {
+            let format = match &def.format {
+                Some(f) => Some(
+                    catalog
+                        .get(f)
+                        .ok_or_else(|| format!("{}: unknown format {f}", def.id))?,
+                ),
+                None => None,
+            };
+            let pattern = Regex::new(&def.pattern).map_err(|e| format!("{}: {e}", def.id))?;
+            for k in &def.keywords {
+                keywords.push(k.clone());
+                owner.push(list.len());
+            }
+            list.push(Detector {
+                // Detector ids live as long as the program: leaked once, at start-up.
+                id: Box::leak(def.id.into_boxed_str()),
+                title: def.title,
+                format,
+                keywords: def.keywords,
+                multiline: def.multiline,
+                severity: def.severity.unwrap_or(Severity::Critical),
+                min_entropy: def.min_entropy,
+                examples: def.examples,
+                pattern,
+            });
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| e.to_string())?;
+        Ok(Detectors {
+            list,
+            automaton,
+            owner,
+        })
+    }
+
+    pub fn list(&self) -> &[Detector] {
+        &self.list
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Detector> {
+        self.list.iter().find(|d| d.id == id)
+    }
+
+    /// Every keyword, for the benchmark's ripgrep alternation.
+    pub fn keywords(&self) -> impl Iterator<Item = &str> {
+        self.list
+            .iter()
+            .flat_map(|d| d.keywords.iter().map(String::as_str))
+    }
+
+    /// Finds the secrets in `text`. `generic` turns the generic detector on (it is off for lock
+    /// files, whose integrity hashes look like secrets).
+    pub fn scan(&'static self, text: &[u8], generic: bool) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut last_line: Option<usize> = None;
+        for m in self.automaton.find_iter(text) {
+            let line_start = text[..m.start()]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            // Hits come in order, so a line is done when it is the last one seen.
+            if last_line == Some(line_start) {
+                continue;
+            }
+            last_line = Some(line_start);
+            let line_end = text[m.start()..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| m.start() + i);
+            // Which detectors have a keyword on this line: an overlapping search of the line.
+            let mut on_line: Vec<usize> = self
+                .automaton
+                .find_overlapping_iter_line(&text[line_start..line_end], &self.owner);
+            on_line.sort_unstable();
+            on_line.dedup();
+            for d in on_line {
+                let det = &self.list[d];
+                if det.id == "generic-secret" && !generic {
+                    continue;
+                }
+                let end = if det.multiline {
+                    (line_start + MULTILINE_WINDOW).min(text.len())
+                } else {
+                    line_end
+                };
+                for caps in det.pattern.captures_iter(&text[line_start..end]) {
+                    let Some(g) = caps.get(1) else { continue };
+                    let range = line_start + g.start()..line_start + g.end();
+                    if hits
+                        .iter()
+                        .any(|h| h.secret.start < range.end && range.start < h.secret.end)
+                    {
+                        continue;
+                    }
+                    if let Some(hit) = confirm(det, text, range) {
+                        hits.push(hit);
+                    }
+                }
+            }
+        }
+        hits.sort_by_key(|h| h.secret.start);
+        hits
+    }
+}
+
+trait OverlappingLine {
+    fn find_overlapping_iter_line(&self, line: &[u8], owner: &[usize]) -> Vec<usize>;
+}
+
+impl OverlappingLine for AhoCorasick {
+    fn find_overlapping_iter_line(&self, line: &[u8], owner: &[usize]) -> Vec<usize> {
+        self.find_overlapping_iter(line)
+            .map(|m| owner[m.pattern().as_usize()])
+            .collect()
+    }
+}
+
+/// Shannon entropy per character.
+pub fn entropy_per_char(s: &str) -> f64 {
+    let n = s.chars().count();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    for c in s.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Values that are references to a secret, not the secret: `${VAR}`, `process.env.X`,
+/// `{{ secrets.X }}`, secret-manager paths, encrypted-at-rest blobs.
+fn is_reference(s: &str) -> bool {
+    static REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^\$|\$\{|\{\{|%\(|process\.env|os\.environ|getenv|env\(|import\.meta\.env|^env\.|secrets\.|arn:aws:|vault:|^enc\[|^!vault|^ENC\(|secretsmanager|keyvault|^ref\+|^op://|^sm://")
+            .expect("reference regex")
+    });
+    REFERENCE.is_match(s)
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.matches('-').count() == 4
+        && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>) -> Option<Hit> {
+    let secret = std::str::from_utf8(&text[range.clone()]).ok()?;
+    if is_reference(secret) {
+        return None;
+    }
+    let format = det.format.or_else(|| Catalog::builtin().get("secret"));
+    if catalog::is_placeholder(secret, format).is_some() {
+        return None;
+    }
+    if det.id == "private-key" && secret.contains("YOUR") {
+        return None;
+    }
+    if let Some(f) = det.format {
+        if f.id == "jwt" && catalog::jwt_claims(secret).is_none() {
+            return None;
+        }
+    }
+    if det.id == "generic-secret" {
+        // A value carrying a specific detector's prefix is that detector's to judge (it may have
+        // rejected it as a documented sample or an incomplete token).
+        let detectors = Detectors::builtin();
+        if detectors
+            .list
+            .iter()
+            .any(|d| d.id != det.id && d.keywords.iter().any(|k| secret.starts_with(k.as_str())))
+        {
+            return None;
+        }
+    }
+    if let Some(min) = det.min_entropy {
+        let classes = [
+            secret.chars().any(|c| c.is_ascii_lowercase()),
+            secret.chars().any(|c| c.is_ascii_uppercase()),
+            secret.chars().any(|c| c.is_ascii_digit()),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count();
+        if entropy_per_char(secret) < min
+            || classes < 2
+            || is_uuid(secret)
+            || secret.contains("://")
+            || secret.starts_with('/')
+        {
+            return None;
+        }
+    }
+    let mode = det.format.and_then(|f| f.mode(secret));
+    let severity = if mode == Some(Mode::Test) {
+        Severity::Warning
+    } else {
+        det.severity
+    };
+    Some(Hit {
+        detector: det,
+        secret: range,
+        severity,
+        mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs every detector's positive and negative examples through the matcher `scan` uses.
+    #[test]
+    fn every_detector_example_behaves_as_declared() {
+        let detectors = Detectors::builtin();
+        let mut failures = Vec::new();
+        for d in detectors.list() {
+            assert!(
+                !d.examples.positive.is_empty(),
+                "{} has no positive example",
+                d.id
+            );
+            assert!(
+                !d.examples.negative.is_empty(),
+                "{} has no negative example",
+                d.id
+            );
+            for p in &d.examples.positive {
+                let hits = detectors.scan(p.as_bytes(), true);
+                if !hits.iter().any(|h| h.detector.id == d.id) {
+                    failures.push(format!("{}: positive example not found: {p}", d.id));
+                }
+            }
+            for n in &d.examples.negative {
+                let hits = detectors.scan(n.as_bytes(), true);
+                if let Some(h) = hits.first() {
+                    failures.push(format!(
+                        "{}: negative example reported by {}: {n}",
+                        d.id, h.detector.id
+                    ));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "detector examples:\n{}",
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<&str> = Detectors::builtin().list().iter().map(|d| d.id).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}
