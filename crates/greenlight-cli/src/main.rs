@@ -30,6 +30,7 @@ struct Cli {
 enum ReportFormat {
     Human,
     Json,
+    Sarif,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,6 +58,35 @@ enum Command {
         /// Measure rotation ages against this time (RFC 3339) instead of now.
         #[arg(long, hide = true)]
         now: Option<String>,
+    },
+    /// Find leaked secrets in files (and with --git in the whole git history).
+    Scan {
+        /// Files or directories to scan.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Also scan every blob reachable from any ref of the repository at the first PATH.
+        #[arg(long)]
+        git: bool,
+        /// Only the history, not the working tree (with --git).
+        #[arg(long, requires = "git")]
+        history_only: bool,
+        /// Scan files that .gitignore (and .ignore) exclude.
+        #[arg(long)]
+        no_ignore: bool,
+        /// Skip files larger than this many bytes (reported in the summary).
+        #[arg(long)]
+        max_file_size: Option<u64>,
+        /// Report only findings that are not in this baseline file.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Write the current findings as a baseline and exit 0.
+        #[arg(long)]
+        write_baseline: Option<PathBuf>,
+        /// The manifest whose `[scan]` table excludes paths and rules (used when it exists).
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        #[arg(long, short, value_enum, default_value = "human")]
+        format: ReportFormat,
     },
     /// Print the resolved environment: what the application will really receive.
     Env {
@@ -160,6 +190,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                     render_human(&checked.report, &manifest.project.name, color_stdout())
                 }
                 ReportFormat::Json => render_json(&checked.report) + "\n",
+                ReportFormat::Sarif => greenlight::report::render_sarif(&checked.report),
             };
             emit(&text);
             Ok(match checked.report.verdict {
@@ -167,6 +198,27 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 Verdict::NoGo => ExitCode::from(1),
             })
         }
+        Command::Scan {
+            paths,
+            git,
+            history_only,
+            no_ignore,
+            max_file_size,
+            baseline,
+            write_baseline,
+            manifest,
+            format,
+        } => scan_command(ScanArgs {
+            paths,
+            git,
+            history_only,
+            no_ignore,
+            max_file_size,
+            baseline,
+            write_baseline,
+            manifest,
+            format,
+        }),
         Command::Env {
             files,
             manifest,
@@ -255,7 +307,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                         })
                         .collect::<String>()
                 }
-                ReportFormat::Json => {
+                ReportFormat::Json | ReportFormat::Sarif => {
                     let list: Vec<_> = RULES
                         .iter()
                         .map(|r| serde_json::json!({"id": r.rule.id(), "severity": r.severity.as_str(), "summary": r.summary}))
@@ -339,4 +391,89 @@ fn dotenv_quote(v: &str) -> String {
     } else {
         format!("\"{}\"", v.replace('\n', "\\n").replace('\r', "\\r"))
     }
+}
+
+struct ScanArgs {
+    paths: Vec<PathBuf>,
+    git: bool,
+    history_only: bool,
+    no_ignore: bool,
+    max_file_size: Option<u64>,
+    baseline: Option<PathBuf>,
+    write_baseline: Option<PathBuf>,
+    manifest: PathBuf,
+    format: ReportFormat,
+}
+
+fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
+    use greenlight::scan::{baseline::Baseline, scan, ScanOptions, DEFAULT_MAX_FILE_SIZE};
+    for p in &args.paths {
+        if !p.exists() {
+            return Err(InputError::Usage(format!("{}: no such file or directory", p.display())));
+        }
+    }
+    let config = if args.manifest.exists() { Some(Manifest::load(&args.manifest)?.scan) } else { None };
+    let config = config.unwrap_or_default();
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let options = ScanOptions {
+        paths: args.paths,
+        no_ignore: args.no_ignore,
+        max_file_size: args.max_file_size.or(config.max_file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        git: args.git,
+        history_only: args.history_only,
+        exclude_paths: config.exclude_paths,
+        exclude_rules: config.exclude_rules,
+    };
+    // A progress bar only when a person is watching stderr.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(indicatif::ProgressStyle::with_template("{spinner} scanning… {msg}").expect("template"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let scanned = std::sync::atomic::AtomicU64::new(0);
+    let progress = |n: u64| {
+        let total = scanned.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{:.1} MiB", total as f64 / 1048576.0));
+        }
+    };
+    let mut result = scan(&options, &progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = &args.write_baseline {
+        Baseline::from_findings(&result.findings).save(path)?;
+        eprintln!("greenlight: wrote {} finding(s) to the baseline {}", result.findings.len(), path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(b) = &baseline {
+        result.findings.retain(|f| !b.contains(f));
+    }
+    let remaining = result.findings.len();
+    let mut report = greenlight::finding::Report::new("scan", None, result.findings);
+    report.scan = Some(result.summary);
+    let text = match args.format {
+        ReportFormat::Human => {
+            let mut t = render_human(&report, "files", color_stdout());
+            let s = report.scan.as_ref().expect("set above");
+            t.push_str(&format!(
+                "scanned {} files ({:.1} MiB){}\n",
+                s.files_scanned,
+                s.bytes_scanned as f64 / 1048576.0,
+                if args.git { format!(", {} commits, {} unique blobs", s.commits, s.blobs_scanned) } else { String::new() }
+            ));
+            if !s.skipped.is_empty() {
+                t.push_str(&format!("skipped {}:\n", s.skipped.len()));
+                for k in &s.skipped {
+                    t.push_str(&format!("  {}: {}\n", k.path, k.reason));
+                }
+            }
+            t
+        }
+        ReportFormat::Json => render_json(&report) + "\n",
+        ReportFormat::Sarif => greenlight::report::render_sarif(&report),
+    };
+    emit(&text);
+    Ok(if remaining > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -162,6 +162,9 @@ pub struct Report {
     pub verdict: Verdict,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// What `scan` read and what it skipped (and why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::scan::ScanSummary>,
 }
 
 impl Report {
@@ -198,6 +201,7 @@ impl Report {
             verdict,
             summary,
             findings,
+            scan: None,
         }
     }
 }

@@ -204,6 +204,21 @@ impl RuleLevel {
     }
 }
 
+/// `[scan]`: what `greenlight scan` leaves out.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// gitignore-syntax patterns of paths not to report (fixtures, vendored code).
+    #[serde(default)]
+    pub exclude_paths: Vec<String>,
+    /// Detector ids not to report.
+    #[serde(default)]
+    pub exclude_rules: Vec<String>,
+    /// Files larger than this many bytes are skipped with a note.
+    #[serde(default)]
+    pub max_file_size: Option<u64>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
@@ -216,6 +231,8 @@ struct RawManifest {
     vars: IndexMap<String, VarSpec>,
     #[serde(default)]
     rules: IndexMap<String, Spanned<RuleLevel>>,
+    #[serde(default)]
+    scan: ScanConfig,
 }
 
 /// A declared variable with where it was declared.
@@ -240,6 +257,7 @@ pub struct Manifest {
     pub services: IndexMap<String, Service>,
     pub declarations: IndexMap<String, Declaration>,
     pub rule_levels: IndexMap<Rule, RuleLevel>,
+    pub scan: ScanConfig,
 }
 
 impl Manifest {
@@ -478,6 +496,7 @@ impl Manifest {
             services: raw.services,
             declarations,
             rule_levels,
+            scan: raw.scan,
         })
     }
 

@@ -2,8 +2,10 @@
 //! [`Report`](crate::finding::Report) to text.
 
 mod human;
+mod sarif;
 
 pub use human::render_human;
+pub use sarif::render_sarif;
 
 use crate::finding::Report;
 

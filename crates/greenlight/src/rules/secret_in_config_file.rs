@@ -41,6 +41,29 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             ),
         ));
     }
+    // Secrets elsewhere in those files (a token in a comment, a key in an unrelated table): the
+    // scan detectors find them.
+    for source in cx.env.sources.iter().filter(|s| s.kind.is_config_file()) {
+        let Some(text) = &source.text else { continue };
+        for mut f in crate::scan::scan_bytes(&source.path, text.as_bytes()) {
+            let line = f.location.as_ref().map(|l| l.line);
+            let reported = out
+                .iter()
+                .any(|o| o.location.as_ref().map(|l| (&l.path, l.line)) == line.map(|l| (&source.path, l)));
+            if reported {
+                continue;
+            }
+            f.message = format!(
+                "{} written into {}; committed configuration is no place for it",
+                f.rule.summary(),
+                source.path
+            );
+            f.rule = INFO.rule.into();
+            f.severity = INFO.severity;
+            f.fingerprint = None;
+            out.push(f);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -62,6 +85,11 @@ mod tests {
     #[test]
     fn fails_on_secret_in_wrangler_toml() {
         assert_eq!(run("[env.production.secrets]\nSTRIPE_SECRET_KEY = \"sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0\"\n"), 1);
+    }
+
+    #[test]
+    fn finds_undeclared_secrets_anywhere_in_the_file() {
+        assert_eq!(run("# deploy token: ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\n[env.production]\nvars = { LOG_LEVEL = \"info\" }\n"), 1);
     }
 
     #[test]

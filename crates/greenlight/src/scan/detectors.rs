@@ -299,7 +299,11 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>) -> Option<H
         .iter()
         .filter(|&&b| b)
         .count();
-        if entropy_per_char(secret) < min
+        // Code, not secrets: type names and identifiers (`credentials: ProductionCredentials`).
+        let identifier = !secret.chars().any(|c| c.is_ascii_digit())
+            && secret.chars().all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.');
+        if identifier
+            || entropy_per_char(secret) < min
             || classes < 2
             || is_uuid(secret)
             || secret.contains("://")

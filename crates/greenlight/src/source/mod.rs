@@ -158,6 +158,8 @@ pub struct LoadedSource {
     pub path: String,
     pub file: Option<PathBuf>,
     pub allows: Allows,
+    /// The text of committed configuration files, which `check` also scans for secrets.
+    pub text: Option<String>,
 }
 
 /// The resolved configuration of one environment.
@@ -341,6 +343,7 @@ fn load_files(
             } else {
                 Allows::parse(&text)
             },
+            text: r.kind.is_config_file().then(|| text.clone()),
         };
         env.sources.push(loaded);
         match r.kind {
