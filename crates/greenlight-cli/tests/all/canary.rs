@@ -151,6 +151,12 @@ fn no_output_contains_a_planted_secret() {
                 assert_no_canary(&format!("{example}/{env} stderr"), &r.stderr, &canaries);
             }
         }
+        // `scan` of the planted tree, in every format (it must find secrets and mask them).
+        for format in ["human", "json", "sarif"] {
+            let r = run(dir.path(), &["scan", ".", "--format", format]);
+            assert!(r.code == 0 || r.code == 1, "{example} scan: {}", r.stderr);
+            assert_no_canary(&format!("{example} scan {format}"), &(r.stdout + &r.stderr), &canaries);
+        }
         // Files read directly, without a manifest.
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();

@@ -3,4 +3,5 @@
 mod canary;
 mod cli;
 mod examples;
+mod scan;
 mod support;
