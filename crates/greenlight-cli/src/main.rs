@@ -409,16 +409,26 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
     use greenlight::scan::{baseline::Baseline, scan, ScanOptions, DEFAULT_MAX_FILE_SIZE};
     for p in &args.paths {
         if !p.exists() {
-            return Err(InputError::Usage(format!("{}: no such file or directory", p.display())));
+            return Err(InputError::Usage(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
         }
     }
-    let config = if args.manifest.exists() { Some(Manifest::load(&args.manifest)?.scan) } else { None };
+    let config = if args.manifest.exists() {
+        Some(Manifest::load(&args.manifest)?.scan)
+    } else {
+        None
+    };
     let config = config.unwrap_or_default();
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let options = ScanOptions {
         paths: args.paths,
         no_ignore: args.no_ignore,
-        max_file_size: args.max_file_size.or(config.max_file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        max_file_size: args
+            .max_file_size
+            .or(config.max_file_size)
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE),
         git: args.git,
         history_only: args.history_only,
         exclude_paths: config.exclude_paths,
@@ -427,7 +437,9 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
     // A progress bar only when a person is watching stderr.
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(indicatif::ProgressStyle::with_template("{spinner} scanning… {msg}").expect("template"));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} scanning… {msg}").expect("template"),
+        );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
@@ -444,7 +456,11 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
     }
     if let Some(path) = &args.write_baseline {
         Baseline::from_findings(&result.findings).save(path)?;
-        eprintln!("greenlight: wrote {} finding(s) to the baseline {}", result.findings.len(), path.display());
+        eprintln!(
+            "greenlight: wrote {} finding(s) to the baseline {}",
+            result.findings.len(),
+            path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(b) = &baseline {
@@ -461,7 +477,11 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
                 "scanned {} files ({:.1} MiB){}\n",
                 s.files_scanned,
                 s.bytes_scanned as f64 / 1048576.0,
-                if args.git { format!(", {} commits, {} unique blobs", s.commits, s.blobs_scanned) } else { String::new() }
+                if args.git {
+                    format!(", {} commits, {} unique blobs", s.commits, s.blobs_scanned)
+                } else {
+                    String::new()
+                }
             ));
             if !s.skipped.is_empty() {
                 t.push_str(&format!("skipped {}:\n", s.skipped.len()));
@@ -475,5 +495,9 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
         ReportFormat::Sarif => greenlight::report::render_sarif(&report),
     };
     emit(&text);
-    Ok(if remaining > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if remaining > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -155,7 +155,11 @@ fn no_output_contains_a_planted_secret() {
         for format in ["human", "json", "sarif"] {
             let r = run(dir.path(), &["scan", ".", "--format", format]);
             assert!(r.code == 0 || r.code == 1, "{example} scan: {}", r.stderr);
-            assert_no_canary(&format!("{example} scan {format}"), &(r.stdout + &r.stderr), &canaries);
+            assert_no_canary(
+                &format!("{example} scan {format}"),
+                &(r.stdout + &r.stderr),
+                &canaries,
+            );
         }
         // Files read directly, without a manifest.
         for entry in std::fs::read_dir(dir.path()).unwrap() {

@@ -15,7 +15,11 @@ fn level(s: Severity) -> &'static str {
 }
 
 pub fn render_sarif(report: &Report) -> String {
-    let mut rules: Vec<_> = report.findings.iter().map(|f| (f.rule.id(), f.rule.summary(), f.severity)).collect();
+    let mut rules: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.id(), f.rule.summary(), f.severity))
+        .collect();
     rules.sort_by(|a, b| a.0.cmp(b.0));
     rules.dedup_by(|a, b| a.0 == b.0);
     let rule_index = |id: &str| rules.iter().position(|r| r.0 == id).unwrap_or(0);
@@ -30,9 +34,11 @@ pub fn render_sarif(report: &Report) -> String {
                 "message": { "text": f.message },
             });
             if let Some(loc) = &f.location {
-                let mut physical = json!({ "artifactLocation": { "uri": loc.path.trim_start_matches("./") } });
+                let mut physical =
+                    json!({ "artifactLocation": { "uri": loc.path.trim_start_matches("./") } });
                 if loc.line > 0 {
-                    physical["region"] = json!({ "startLine": loc.line, "startColumn": loc.column.max(1) });
+                    physical["region"] =
+                        json!({ "startLine": loc.line, "startColumn": loc.column.max(1) });
                 }
                 result["locations"] = json!([{ "physicalLocation": physical }]);
             }
@@ -40,7 +46,13 @@ pub fn render_sarif(report: &Report) -> String {
                 result["partialFingerprints"] = json!({ "greenlight/v1": fp });
             }
             let mut properties = serde_json::Map::new();
-            for (k, v) in [("variable", &f.variable), ("service", &f.service), ("maskedValue", &f.value), ("commit", &f.commit), ("author", &f.author)] {
+            for (k, v) in [
+                ("variable", &f.variable),
+                ("service", &f.service),
+                ("maskedValue", &f.value),
+                ("commit", &f.commit),
+                ("author", &f.author),
+            ] {
                 if let Some(v) = v {
                     properties.insert(k.to_owned(), Value::String(v.clone()));
                 }

@@ -47,9 +47,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(text) = &source.text else { continue };
         for mut f in crate::scan::scan_bytes(&source.path, text.as_bytes()) {
             let line = f.location.as_ref().map(|l| l.line);
-            let reported = out
-                .iter()
-                .any(|o| o.location.as_ref().map(|l| (&l.path, l.line)) == line.map(|l| (&source.path, l)));
+            let reported = out.iter().any(|o| {
+                o.location.as_ref().map(|l| (&l.path, l.line)) == line.map(|l| (&source.path, l))
+            });
             if reported {
                 continue;
             }

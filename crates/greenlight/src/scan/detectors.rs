@@ -30,6 +30,8 @@ struct DetectorDef {
     #[serde(default)]
     multiline: bool,
     #[serde(default)]
+    case_insensitive: bool,
+    #[serde(default)]
     severity: Option<Severity>,
     #[serde(default)]
     min_entropy: Option<f64>,
@@ -60,6 +62,7 @@ pub struct Detector {
     pub format: Option<&'static Format>,
     pub keywords: Vec<String>,
     pub multiline: bool,
+    pub case_insensitive: bool,
     pub severity: Severity,
     /// Shannon entropy per character below which a match is not a secret (generic detector).
     pub min_entropy: Option<f64>,
@@ -77,11 +80,21 @@ pub struct Hit {
     pub mode: Option<Mode>,
 }
 
-pub struct Detectors {
-    list: Vec<Detector>,
+/// Keywords matched as written and keywords matched ignoring ASCII case live in two automata:
+/// each stays small enough (≤ 64 patterns) for aho-corasick's SIMD (Teddy) prefilter.
+struct KeywordSet {
+    /// Leftmost-first semantics, which lets aho-corasick use its SIMD (Teddy) searcher: finds the
+    /// candidate lines.
+    fast: AhoCorasick,
+    /// Standard semantics, for overlapping matches: which detectors a candidate line concerns.
     automaton: AhoCorasick,
     /// Keyword index → detector index.
     owner: Vec<usize>,
+}
+
+pub struct Detectors {
+    list: Vec<Detector>,
+    sets: Vec<KeywordSet>,
 }
 
 impl std::fmt::Debug for Detectors {
@@ -104,8 +117,8 @@ impl Detectors {
         let file: DetectorFile = toml::from_str(DATA).map_err(|e| e.to_string())?;
         let catalog = Catalog::builtin();
         let mut list = Vec::new();
-        let mut keywords = Vec::new();
-        let mut owner = Vec::new();
+        // (keywords, owners) as written, and ignoring case.
+        let mut groups: [(Vec<String>, Vec<usize>); 2] = Default::default();
         for def in file.detector {
             let format = match &def.format {
                 Some(f) => Some(
@@ -116,9 +129,10 @@ impl Detectors {
                 None => None,
             };
             let pattern = Regex::new(&def.pattern).map_err(|e| format!("{}: {e}", def.id))?;
+            let group = &mut groups[usize::from(def.case_insensitive)];
             for k in &def.keywords {
-                keywords.push(k.clone());
-                owner.push(list.len());
+                group.0.push(k.clone());
+                group.1.push(list.len());
             }
             list.push(Detector {
                 // Detector ids live as long as the program: leaked once, at start-up.
@@ -127,21 +141,29 @@ impl Detectors {
                 format,
                 keywords: def.keywords,
                 multiline: def.multiline,
+                case_insensitive: def.case_insensitive,
                 severity: def.severity.unwrap_or(Severity::Critical),
                 min_entropy: def.min_entropy,
                 examples: def.examples,
                 pattern,
             });
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .map_err(|e| e.to_string())?;
-        Ok(Detectors {
-            list,
-            automaton,
-            owner,
-        })
+        let mut sets = Vec::new();
+        for (case_insensitive, (keywords, owner)) in groups.into_iter().enumerate() {
+            let build = |kind| {
+                AhoCorasick::builder()
+                    .match_kind(kind)
+                    .ascii_case_insensitive(case_insensitive == 1)
+                    .build(&keywords)
+                    .map_err(|e| e.to_string())
+            };
+            sets.push(KeywordSet {
+                fast: build(MatchKind::LeftmostFirst)?,
+                automaton: build(MatchKind::Standard)?,
+                owner,
+            });
+        }
+        Ok(Detectors { list, sets })
     }
 
     pub fn list(&self) -> &[Detector] {
@@ -152,7 +174,7 @@ impl Detectors {
         self.list.iter().find(|d| d.id == id)
     }
 
-    /// Every keyword, for the benchmark's ripgrep alternation.
+    /// Every keyword (for the benchmark's ripgrep alternation).
     pub fn keywords(&self) -> impl Iterator<Item = &str> {
         self.list
             .iter()
@@ -162,29 +184,41 @@ impl Detectors {
     /// Finds the secrets in `text`. `generic` turns the generic detector on (it is off for lock
     /// files, whose integrity hashes look like secrets).
     pub fn scan(&'static self, text: &[u8], generic: bool) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = Vec::new();
-        let mut last_line: Option<usize> = None;
-        for m in self.automaton.find_iter(text) {
-            let line_start = text[..m.start()]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            // Hits come in order, so a line is done when it is the last one seen.
-            if last_line == Some(line_start) {
-                continue;
+        // 1. Candidate lines: every line holding a keyword, found at memory speed.
+        let mut lines: Vec<(usize, usize)> = Vec::new();
+        for set in &self.sets {
+            let mut current_end = 0;
+            for m in set.fast.find_iter(text) {
+                if m.start() < current_end && !lines.is_empty() {
+                    continue; // same line as the previous hit
+                }
+                let start = memchr::memrchr(b'\n', &text[..m.start()]).map_or(0, |i| i + 1);
+                let end =
+                    memchr::memchr(b'\n', &text[m.start()..]).map_or(text.len(), |i| m.start() + i);
+                current_end = end;
+                lines.push((start, end));
             }
-            last_line = Some(line_start);
-            let line_end = text[m.start()..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(text.len(), |i| m.start() + i);
-            // Which detectors have a keyword on this line: an overlapping search of the line.
-            let mut on_line: Vec<usize> = self
-                .automaton
-                .find_overlapping_iter_line(&text[line_start..line_end], &self.owner);
+        }
+        if self.sets.len() > 1 {
+            lines.sort_unstable();
+            lines.dedup();
+        }
+        // 2. On each candidate line, the detectors whose keywords it holds confirm or reject.
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut on_line: Vec<usize> = Vec::new();
+        for (line_start, line_end) in lines {
+            let line = &text[line_start..line_end];
+            on_line.clear();
+            for set in &self.sets {
+                on_line.extend(
+                    set.automaton
+                        .find_overlapping_iter(line)
+                        .map(|m| set.owner[m.pattern().as_usize()]),
+                );
+            }
             on_line.sort_unstable();
             on_line.dedup();
-            for d in on_line {
+            for &d in &on_line {
                 let det = &self.list[d];
                 if det.id == "generic-secret" && !generic {
                     continue;
@@ -194,9 +228,18 @@ impl Detectors {
                 } else {
                     line_end
                 };
-                for caps in det.pattern.captures_iter(&text[line_start..end]) {
-                    let Some(g) = caps.get(1) else { continue };
-                    let range = line_start + g.start()..line_start + g.end();
+                let window = &text[line_start..end];
+                // The DFA finds matches; captures (slower) only run on what it found.
+                for m in det.pattern.find_iter(window) {
+                    let Some(g) = det
+                        .pattern
+                        .captures(&window[m.start()..m.end()])
+                        .and_then(|c| c.get(1))
+                    else {
+                        continue;
+                    };
+                    let range =
+                        line_start + m.start() + g.start()..line_start + m.start() + g.end();
                     if hits
                         .iter()
                         .any(|h| h.secret.start < range.end && range.start < h.secret.end)
@@ -211,18 +254,6 @@ impl Detectors {
         }
         hits.sort_by_key(|h| h.secret.start);
         hits
-    }
-}
-
-trait OverlappingLine {
-    fn find_overlapping_iter_line(&self, line: &[u8], owner: &[usize]) -> Vec<usize>;
-}
-
-impl OverlappingLine for AhoCorasick {
-    fn find_overlapping_iter_line(&self, line: &[u8], owner: &[usize]) -> Vec<usize> {
-        self.find_overlapping_iter(line)
-            .map(|m| owner[m.pattern().as_usize()])
-            .collect()
     }
 }
 
@@ -301,7 +332,9 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>) -> Option<H
         .count();
         // Code, not secrets: type names and identifiers (`credentials: ProductionCredentials`).
         let identifier = !secret.chars().any(|c| c.is_ascii_digit())
-            && secret.chars().all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.');
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.');
         if identifier
             || entropy_per_char(secret) < min
             || classes < 2
