@@ -34,6 +34,12 @@ enum ReportFormat {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RotateAction {
+    Status,
+    Record,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EnvFormat {
     Json,
     Dotenv,
@@ -87,6 +93,86 @@ enum Command {
         manifest: PathBuf,
         #[arg(long, short, value_enum, default_value = "human")]
         format: ReportFormat,
+    },
+    /// Check the environment, then run CMD with it (refuses on critical findings).
+    Exec {
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        #[arg(long = "env", short = 'e', default_value = "production")]
+        environment: String,
+        /// Start CMD even when critical findings remain (they are printed).
+        #[arg(long)]
+        warn_only: bool,
+        /// The command and its arguments.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Generate a strong secret: hex-N, base64-N, jwt, fernet, aes-256, webhook, password.
+    Gen {
+        kind: String,
+        /// Password length (`password`).
+        #[arg(long, default_value_t = 24)]
+        length: usize,
+        /// Passwords without symbols.
+        #[arg(long)]
+        no_symbols: bool,
+        /// Write the secret into FILE as VAR (in place, keeping comments and order) instead of
+        /// printing it.
+        #[arg(long, requires = "file")]
+        set: Option<String>,
+        #[arg(long, requires = "set")]
+        file: Option<PathBuf>,
+    },
+    /// Write `.env.example` from the manifest (to stdout, or --output).
+    Template {
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        #[arg(long = "env", short = 'e')]
+        environment: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Compare two environments: missing variables, shared secrets, modes, shared hosts.
+    Diff {
+        a: String,
+        b: String,
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        #[arg(long, short, value_enum, default_value = "human")]
+        format: ReportFormat,
+    },
+    /// Filter stdin to stdout, masking the environment's secrets and every detected secret.
+    Mask {
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        /// The environment whose secret values are masked (when the manifest exists).
+        #[arg(long = "env", short = 'e')]
+        environment: Option<String>,
+    },
+    /// Rotation tracking: `status` (exit 1 when a rotation is overdue) and `record`.
+    Rotate {
+        #[arg(value_enum)]
+        action: RotateAction,
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        #[arg(long = "env", short = 'e', default_value = "production")]
+        environment: String,
+    },
+    /// Write a first greenlight.toml from the .env* and wrangler.toml files of a directory.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the manifest (default: DIR/greenlight.toml; `-` for stdout).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Replace an existing manifest.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the resolved environment: what the application will really receive.
     Env {
@@ -219,6 +305,107 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             manifest,
             format,
         }),
+        Command::Exec {
+            manifest,
+            environment,
+            warn_only,
+            command,
+        } => exec_command(&manifest, &environment, warn_only, &command),
+        Command::Gen {
+            kind,
+            length,
+            no_symbols,
+            set,
+            file,
+        } => {
+            let policy = greenlight::lifecycle::gen::PasswordPolicy {
+                length,
+                symbols: !no_symbols,
+            };
+            let secret = greenlight::lifecycle::gen::generate(&kind, policy)?;
+            match (set, file) {
+                (Some(var), Some(file)) => {
+                    greenlight::lifecycle::edit::set_in_file(&file, &var, &secret)?;
+                    eprintln!("greenlight: set {var} in {} (a new {kind})", file.display());
+                }
+                _ => emit(&format!("{secret}\n")),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Template {
+            manifest,
+            environment,
+            output,
+        } => {
+            let manifest = Manifest::load(&manifest)?;
+            if let Some(e) = &environment {
+                if !manifest.environments.contains_key(e) {
+                    return Err(InputError::Usage(format!("unknown environment `{e}`")));
+                }
+            }
+            let text = greenlight::lifecycle::template::render(&manifest, environment.as_deref());
+            match output {
+                Some(path) => greenlight::fsutil::write_atomic(&path, text.as_bytes())?,
+                None => emit(&text),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            a,
+            b,
+            manifest,
+            format,
+        } => {
+            let manifest = Manifest::load(&manifest)?;
+            let findings = greenlight::lifecycle::diff::diff(&manifest, &a, &b)?;
+            let problems = findings
+                .iter()
+                .any(|f| f.severity != greenlight::finding::Severity::Recommendation);
+            let report =
+                greenlight::finding::Report::new("diff", Some(format!("{a}..{b}")), findings);
+            let text = match format {
+                ReportFormat::Human => {
+                    render_human(&report, &manifest.project.name, color_stdout())
+                }
+                ReportFormat::Json => render_json(&report) + "\n",
+                ReportFormat::Sarif => greenlight::report::render_sarif(&report),
+            };
+            emit(&text);
+            Ok(if problems {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Mask {
+            manifest,
+            environment,
+        } => mask_command(&manifest, environment.as_deref()),
+        Command::Rotate {
+            action,
+            manifest,
+            environment,
+        } => rotate_command(action, &manifest, &environment),
+        Command::Init { dir, output, force } => {
+            let text = greenlight::lifecycle::init::init(&dir)?;
+            match output.as_deref() {
+                Some(p) if p == std::path::Path::new("-") => emit(&text),
+                other => {
+                    let path = other
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| dir.join("greenlight.toml"));
+                    if path.exists() && !force {
+                        return Err(InputError::Usage(format!(
+                            "{} exists; use --force to replace it or --output - to print",
+                            path.display()
+                        )));
+                    }
+                    greenlight::fsutil::write_atomic(&path, text.as_bytes())?;
+                    eprintln!("greenlight: wrote {}", path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Env {
             files,
             manifest,
@@ -500,4 +687,209 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn exec_command(
+    manifest: &std::path::Path,
+    environment: &str,
+    warn_only: bool,
+    command: &[std::ffi::OsString],
+) -> Result<ExitCode, InputError> {
+    use std::os::unix::process::CommandExt;
+    let manifest = Manifest::load(manifest)?;
+    let options = CheckOptions {
+        environment: environment.to_owned(),
+        ..Default::default()
+    };
+    let checked = check(&manifest, &options)?;
+    if checked.report.verdict == Verdict::NoGo {
+        eprint!(
+            "{}",
+            render_human(
+                &checked.report,
+                &manifest.project.name,
+                std::io::stderr().is_terminal()
+            )
+        );
+        if !warn_only {
+            eprintln!(
+                "greenlight: not starting {}: critical findings (use --warn-only to start anyway)",
+                command[0].to_string_lossy()
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let mut child = std::process::Command::new(&command[0]);
+    child.args(&command[1..]);
+    for a in checked.env.resolved() {
+        child.env(&a.name, &a.value);
+    }
+    // exec(2): the command replaces greenlight, so signals reach it directly and its exit status is
+    // the exit status.
+    let err = child.exec();
+    eprintln!(
+        "greenlight: cannot run {}: {err}",
+        command[0].to_string_lossy()
+    );
+    Ok(ExitCode::from(
+        if err.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        },
+    ))
+}
+
+fn mask_command(
+    manifest: &std::path::Path,
+    environment: Option<&str>,
+) -> Result<ExitCode, InputError> {
+    use std::io::Read;
+    let mut secrets = Vec::new();
+    if manifest.exists() {
+        let m = Manifest::load(manifest)?;
+        let envs: Vec<String> = match environment {
+            Some(e) => vec![e.to_owned()],
+            None => m
+                .environments
+                .keys()
+                .filter(|e| source::sources_exist(&m, e))
+                .cloned()
+                .collect(),
+        };
+        for e in envs {
+            let env = source::load_environment(&m, &e, &LoadOptions::default())?;
+            secrets.extend(
+                build_views(&m, &e, &env)
+                    .into_iter()
+                    .filter(|v| v.secret && v.has_real_value())
+                    .filter_map(|v| v.value().map(str::to_owned)),
+            );
+        }
+    } else if let Some(e) = environment {
+        return Err(InputError::Usage(format!(
+            "--env {e} needs a manifest; {} does not exist",
+            manifest.display()
+        )));
+    }
+    let masker = greenlight::lifecycle::masker::Masker::new(&secrets);
+    let mut input = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    let mut masked: Vec<u8> = Vec::with_capacity(buf.len());
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(InputError::Usage(format!("reading stdin: {e}"))),
+        };
+        pending.extend_from_slice(&buf[..n]);
+        // Mask whole lines as soon as they arrive; keep the unfinished one for the next read.
+        let Some(last_nl) = pending.iter().rposition(|&b| b == b'\n') else {
+            continue;
+        };
+        masked.clear();
+        masker.mask(&pending[..=last_nl], &mut masked);
+        pending.drain(..=last_nl);
+        if out.write_all(&masked).and_then(|_| out.flush()).is_err() {
+            return Ok(ExitCode::SUCCESS); // the reader went away
+        }
+    }
+    if !pending.is_empty() {
+        masked.clear();
+        masker.mask(&pending, &mut masked);
+        let _ = out.write_all(&masked).and_then(|_| out.flush());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rotate_command(
+    action: RotateAction,
+    manifest_path: &std::path::Path,
+    environment: &str,
+) -> Result<ExitCode, InputError> {
+    use greenlight::lifecycle::ledger::{self, Ledger};
+    let manifest = Manifest::load(manifest_path)?;
+    let env = source::load_environment(&manifest, environment, &LoadOptions::default())?;
+    let views = build_views(&manifest, environment, &env);
+    let ledger_path = Ledger::path_beside(manifest_path);
+    let mut book = Ledger::load(&ledger_path)?;
+    let now = chrono_now();
+    let tracked: Vec<_> = views
+        .iter()
+        .filter(|v| v.spec.as_ref().is_some_and(|s| s.rotate_every.is_some()) && v.has_real_value())
+        .collect();
+    match action {
+        RotateAction::Record => {
+            let key = ledger::key(true)?.expect("created");
+            let mut new = 0;
+            for v in &tracked {
+                let fp =
+                    ledger::fingerprint(&key, environment, v.name, v.value().unwrap_or_default());
+                if book.record(environment, v.name, fp, now) {
+                    new += 1;
+                }
+            }
+            book.save(&ledger_path)?;
+            eprintln!(
+                "greenlight: {new} new value(s) recorded in {} ({} tracked)",
+                ledger_path.display(),
+                tracked.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        RotateAction::Status => {
+            let key = ledger::key(false)?;
+            let mut overdue = 0;
+            let mut text = String::new();
+            for v in &tracked {
+                let spec = v.spec.as_ref().expect("tracked");
+                let period = spec.rotate_every.as_ref().expect("tracked");
+                let seconds = greenlight::catalog::parse_duration(period.get_ref()).unwrap_or(0.0);
+                let since = spec
+                    .rotated_at
+                    .as_ref()
+                    .and_then(|r| env.value(r))
+                    .and_then(greenlight::catalog::parse_datetime)
+                    .or_else(|| {
+                        key.as_ref().and_then(|k| {
+                            book.first_seen(
+                                environment,
+                                v.name,
+                                &ledger::fingerprint(
+                                    k,
+                                    environment,
+                                    v.name,
+                                    v.value().unwrap_or_default(),
+                                ),
+                            )
+                        })
+                    });
+                let line = match since {
+                    Some(t) => {
+                        let age = now.signed_duration_since(t);
+                        let late = age.num_seconds() as f64 > seconds;
+                        overdue += usize::from(late);
+                        format!("{:<32} every {:<6} last {}  {} days  {}", v.name, period.get_ref(), t.format("%Y-%m-%d"), age.num_days(), if late { "OVERDUE" } else { "ok" })
+                    }
+                    None => format!("{:<32} every {:<6} unknown (set `rotated_at` or run `greenlight rotate record`)", v.name, period.get_ref()),
+                };
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text.push_str(&format!("{} tracked, {overdue} overdue\n", tracked.len()));
+            emit(&text);
+            Ok(if overdue > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+fn chrono_now() -> greenlight::lifecycle::ledger::Now {
+    greenlight::lifecycle::ledger::now()
 }

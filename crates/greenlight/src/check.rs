@@ -83,6 +83,20 @@ pub fn check_loaded(
         }
     }
 
+    // The rotation ledger beside the manifest; its key lives outside the repository and is never
+    // created by `check`.
+    let ledger = crate::lifecycle::ledger::Ledger::load(
+        &crate::lifecycle::ledger::Ledger::path_beside(&manifest.path),
+    )?;
+    let ledger_key = crate::lifecycle::ledger::key(false)?;
+    let rotation_first_seen = |variable: &str, value: &str| {
+        let key = ledger_key.as_ref()?;
+        ledger.first_seen(
+            environment,
+            variable,
+            &crate::lifecycle::ledger::fingerprint(key, environment, variable, value),
+        )
+    };
     let cx = Context {
         manifest,
         environment,
@@ -93,6 +107,7 @@ pub fn check_loaded(
         now: options.now.unwrap_or_else(Utc::now),
         other_secrets,
         fingerprint: &fingerprint,
+        rotation_first_seen: &rotation_first_seen,
     };
     let mut findings = Vec::new();
     for rule in RULES {

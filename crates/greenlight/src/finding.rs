@@ -10,13 +10,15 @@ use crate::rules::Rule;
 pub enum RuleId {
     Check(Rule),
     Detector(&'static str),
+    /// A finding of `greenlight diff`.
+    Diff(&'static str),
 }
 
 impl RuleId {
     pub fn id(self) -> &'static str {
         match self {
             RuleId::Check(r) => r.id(),
-            RuleId::Detector(d) => d,
+            RuleId::Detector(d) | RuleId::Diff(d) => d,
         }
     }
 
@@ -27,6 +29,16 @@ impl RuleId {
             RuleId::Detector(d) => crate::scan::Detectors::builtin()
                 .get(d)
                 .map_or("A secret", |d| d.title.as_str()),
+            RuleId::Diff("missing-in-environment") => {
+                "A variable is set in one environment and not the other"
+            }
+            RuleId::Diff("mode-differs") => {
+                "A credential is live in one environment and test in the other"
+            }
+            RuleId::Diff("host-shared-across-environments") => {
+                "Both environments point at the same host"
+            }
+            RuleId::Diff(_) => "A difference between environments",
         }
     }
 }

@@ -79,7 +79,8 @@ fn plant(dir: &Path) -> Vec<String> {
         };
         for view in build_views(&manifest, env_name, &env) {
             let Some(a) = view.assignment else { continue };
-            if !view.secret || a.value.len() < 12 {
+            // Real secrets only: a placeholder is not a secret to leak.
+            if !view.secret || !view.has_real_value() || a.value.len() < 12 {
                 continue;
             }
             let Some(part) = secret_part(&a.value) else {
@@ -151,6 +152,45 @@ fn no_output_contains_a_planted_secret() {
                 assert_no_canary(&format!("{example}/{env} stderr"), &r.stderr, &canaries);
             }
         }
+        // The lifecycle commands: none may print a secret (only `gen` prints the one it made).
+        let envs: Vec<&String> = manifest.environments.keys().collect();
+        let mut more = vec![
+            run(dir.path(), &["template"]),
+            run(dir.path(), &["init", ".", "--output", "-"]),
+            run(
+                dir.path(),
+                &["diff", envs[0], envs[envs.len() - 1], "--format", "json"],
+            ),
+            run(dir.path(), &["diff", envs[0], envs[envs.len() - 1]]),
+        ];
+        for env in &envs {
+            more.push(run(dir.path(), &["rotate", "status", "--env", env]));
+            more.push(run(dir.path(), &["exec", "--env", env, "--", "true"]));
+        }
+        for r in more {
+            assert!(r.code <= 2 && r.code >= 0, "{example}: {}", r.stderr);
+            assert_no_canary(
+                &format!("{example} lifecycle"),
+                &(r.stdout + &r.stderr),
+                &canaries,
+            );
+        }
+        // `mask` of a log holding every canary masks every one of them.
+        let log: String = canaries
+            .iter()
+            .map(|c| format!("INFO value={c} done\n"))
+            .collect();
+        let out = crate::support::greenlight(dir.path())
+            .arg("mask")
+            .write_stdin(log)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_no_canary(
+            &format!("{example} mask"),
+            &String::from_utf8_lossy(&out.stdout),
+            &canaries,
+        );
         // `scan` of the planted tree, in every format (it must find secrets and mask them).
         for format in ["human", "json", "sarif"] {
             let r = run(dir.path(), &["scan", ".", "--format", format]);

@@ -3,5 +3,6 @@
 mod canary;
 mod cli;
 mod examples;
+mod lifecycle;
 mod scan;
 mod support;

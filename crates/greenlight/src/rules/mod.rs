@@ -215,6 +215,8 @@ pub struct Context<'a> {
     /// Fingerprints of the secret values of the other environments whose sources exist.
     pub other_secrets: HashMap<Fingerprint, Vec<OtherSecret>>,
     pub fingerprint: &'a dyn Fn(&str) -> Fingerprint,
+    /// When the rotation ledger first saw this (variable, value), if it has and its key is here.
+    pub rotation_first_seen: &'a dyn Fn(&str, &str) -> Option<DateTime<Utc>>,
 }
 
 impl<'a> Context<'a> {

@@ -22,10 +22,33 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let Some(recorder) = &spec.rotated_at else {
+            // No variable records the rotation: the ledger may know when this value appeared.
+            let value = v.value().unwrap_or_default();
+            if let Some(first) = (cx.rotation_first_seen)(v.name, value) {
+                let age = cx.now.signed_duration_since(first);
+                if age.num_seconds() as f64 > seconds {
+                    out.push(cx.finding(
+                        INFO.rule,
+                        v,
+                        format!(
+                            "`{}` has had this value since {} ({} days, per the rotation ledger); the manifest asks for every {}",
+                            v.name,
+                            first.format("%Y-%m-%d"),
+                            age.num_days(),
+                            period.get_ref()
+                        ),
+                    ));
+                }
+                continue;
+            }
             let mut f = cx.finding(
                 INFO.rule,
                 v,
-                format!("`{}` must be rotated every {}, but nothing records its last rotation; name the variable that does with `rotated_at`", v.name, period.get_ref()),
+                format!(
+                    "`{}` must be rotated every {}, but nothing records its last rotation; name the variable that does with `rotated_at`, or run `greenlight rotate record`",
+                    v.name,
+                    period.get_ref()
+                ),
             );
             f.severity = Severity::Recommendation;
             out.push(f);

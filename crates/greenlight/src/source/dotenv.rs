@@ -173,7 +173,13 @@ pub fn parse(src: &str) -> ParsedDotenv {
         let key_m = caps.get(1).expect("key group");
         let (raw_range, raw) = match caps.get(2) {
             Some(m) => (m.range(), m.as_str()),
-            None => (key_m.end()..key_m.end(), ""),
+            // No value: an empty span right after the separator (where an edit would write one).
+            None => {
+                let after_sep = text[key_m.end()..whole.end()]
+                    .find(['=', ':'])
+                    .map_or(key_m.end(), |i| key_m.end() + i + 1);
+                (after_sep..after_sep, "")
+            }
         };
         // value.trim(): JavaScript trims the same white space as `\s`.
         let trimmed = raw.trim_matches(is_js_ws);
