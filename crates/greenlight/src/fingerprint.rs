@@ -11,7 +11,8 @@ use zeroize::Zeroizing;
 pub type Fingerprint = [u8; 32];
 
 pub struct Fingerprinter {
-    key: Zeroizing<[u8; 32]>,
+    /// The HMAC with its key schedule done once; each fingerprint clones it.
+    keyed: Hmac<Sha256>,
 }
 
 impl Fingerprinter {
@@ -19,12 +20,13 @@ impl Fingerprinter {
     pub fn random() -> Fingerprinter {
         let mut key = Zeroizing::new([0u8; 32]);
         getrandom::fill(key.as_mut()).expect("the OS random source is available");
-        Fingerprinter { key }
+        let keyed =
+            <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref()).expect("HMAC takes any key length");
+        Fingerprinter { keyed }
     }
 
     pub fn fingerprint(&self, value: &str) -> Fingerprint {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
-            .expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(value.as_bytes());
         mac.finalize().into_bytes().into()
     }

@@ -163,37 +163,51 @@ fn hostname(value: &str) -> Result<(), String> {
 }
 
 /// Parses `30s`, `15m`, `1h30m`, `7d`, `2w`, `500ms` and ISO-8601 `PT30M`/`P1D` into seconds.
+/// The human form is parsed by hand (it is on every check's path); ISO 8601 by a regex compiled
+/// only when a value starts with `P`.
 pub fn parse_duration(value: &str) -> Option<f64> {
-    static HUMAN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w|y))+$").expect("duration regex")
-    });
-    static PART: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)").expect("part regex"));
-    static ISO: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$").expect("iso regex")
-    });
     let v = value.trim();
     if v.is_empty() {
         return None;
     }
-    if HUMAN.is_match(v) {
-        return Some(
-            PART.captures_iter(v)
-                .map(|c| {
-                    let n: f64 = c[1].parse().unwrap_or(0.0);
-                    n * match &c[2] {
-                        "ms" => 0.001,
-                        "s" => 1.0,
-                        "m" => 60.0,
-                        "h" => 3600.0,
-                        "d" => 86_400.0,
-                        "w" => 604_800.0,
-                        _ => 31_536_000.0,
-                    }
-                })
-                .sum(),
-        );
+    if v.starts_with('P') {
+        return parse_iso_duration(v);
     }
+    let bytes = v.as_bytes();
+    let mut i = 0;
+    let mut total = 0.0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        let n: f64 = v[start..i].parse().ok()?;
+        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        let unit_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let factor = match &v[unit_start..i] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            "w" => 604_800.0,
+            "y" => 31_536_000.0,
+            _ => return None,
+        };
+        total += n * factor;
+    }
+    Some(total)
+}
+
+fn parse_iso_duration(v: &str) -> Option<f64> {
+    static ISO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$").expect("iso regex")
+    });
     let c = ISO.captures(v)?;
     if v == "P" || v.ends_with('T') {
         return None;
@@ -464,9 +478,11 @@ fn origins(value: &str) -> Result<(), String> {
 /// (`YOUR_…`, `<your_…>`, `…_here`), filler (`xxx`, `changeme`, `...`), documented sample values
 /// of the catalog, and repeated or sequential characters. Returns why the value is a placeholder.
 pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static str> {
-    static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
-            r"(?i)(?:^|[^a-z0-9])your(?:[_\-. ]|$)|^your[a-z]|<[^<>]*>|\[\[[^\]]*\]\]|\{\{[^}]*\}\}|",
+    // Bytes and ASCII-only case folding: the Unicode version of this pattern costs milliseconds
+    // to compile, and every check pays it.
+    static MARKERS: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(concat!(
+            r"(?i-u)(?:^|[^a-z0-9])your(?:[_\-. ]|$)|^your[a-z]|<[^<>]*>|\[\[[^\]]*\]\]|\{\{[^}]*\}\}|",
             r"(?:^|[_\-.])here$|xxx|\.\.\.|…|",
             r"(?:^|[^a-z])(?:change[_-]?me|replace[_-]?me|placeholder|fill[_-]?me|insert[_-]?here|todo|tbd|fixme|dummy|redacted)(?:[^a-z]|$)|",
             r"^(?:path[_-]to[_-]|generate[_-]with)|yyyy-mm-dd|:password@|@host(?:[:/]|$)|://user:|",
@@ -474,8 +490,6 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
         ))
         .expect("placeholder regex")
     });
-    static ALL_CAPS_NAME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^[A-Z]+(?:_[A-Z0-9]+)+$").expect("caps regex"));
     let v = value.trim();
     if v.is_empty() {
         return None;
@@ -485,16 +499,37 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
             return Some("is a documented sample value");
         }
     }
-    if MARKERS.is_match(v) || v.contains("EXAMPLE") {
+    if MARKERS.is_match(v.as_bytes()) || v.contains("EXAMPLE") {
         // `EXAMPLE` in capitals is AWS's (and others') documentation convention.
         return Some("looks like a template placeholder");
     }
     // Filler words are placeholders only where a secret is expected: `test` is a fine NODE_ENV.
-    static FILLER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^(?:secret|password|passwd|pass|test|testing|example|sample|default|demo|null|none|undefined|foo|bar|abc|abc123|admin|root|key|token|value|string)$")
-            .expect("filler regex")
-    });
-    if format.is_some_and(|f| f.secret) && FILLER.is_match(v) {
+    const FILLER: &[&str] = &[
+        "secret",
+        "password",
+        "passwd",
+        "pass",
+        "test",
+        "testing",
+        "example",
+        "sample",
+        "default",
+        "demo",
+        "null",
+        "none",
+        "undefined",
+        "foo",
+        "bar",
+        "abc",
+        "abc123",
+        "admin",
+        "root",
+        "key",
+        "token",
+        "value",
+        "string",
+    ];
+    if format.is_some_and(|f| f.secret) && FILLER.iter().any(|w| w.eq_ignore_ascii_case(v)) {
         return Some("is a filler word, not a secret");
     }
     let chars: Vec<char> = v.chars().collect();
@@ -508,28 +543,46 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
     // `APP_ID`, `SECRET_KEY`: a variable name pasted where its value belongs. Only for typed or
     // secret formats, since enumerations legitimately use such words.
     if format.is_some_and(|f| f.check != Check::Enum && f.check != Check::Any)
-        && ALL_CAPS_NAME.is_match(v)
+        && is_all_caps_name(v)
     {
         return Some("is a variable name, not a value");
     }
     None
 }
 
+/// `APP_KEY`, `SECRET_KEY`: upper-case words joined by underscores.
+fn is_all_caps_name(v: &str) -> bool {
+    let mut parts = v.split('_');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_uppercase()));
+    let rest: Vec<&str> = parts.collect();
+    first_ok
+        && !rest.is_empty()
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
+}
+
 /// Names that conventionally hold secrets, for variables the manifest does not declare.
 pub fn looks_secret_name(name: &str) -> bool {
-    static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH|SIGNING_?KEY|ENCRYPTION_?KEY|DSN_SECRET)(?:_|$)|_KEY$").expect("secret name regex")
+    static SECRET_NAME: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)(?:^|_)(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH|SIGNING_?KEY|ENCRYPTION_?KEY|DSN_SECRET)(?:_|$)|_KEY$").expect("secret name regex")
     });
-    static PUBLIC_NAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)(?:PUBLIC|PUBLISHABLE|SITE)_?KEY$|_KEY_ID$|KEY_ID$|_ID$")
+    static PUBLIC_NAME: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)(?:PUBLIC|PUBLISHABLE|SITE)_?KEY$|_KEY_ID$|KEY_ID$|_ID$")
             .expect("public name regex")
     });
     // Settings about a secret, not the secret: `JWT_ACCESS_TOKEN_EXPIRE_MINUTES`, `API_KEY_HEADER`.
-    static SETTING_NAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)_(?:MINUTES|SECONDS|DAYS|HOURS|TTL|EXPIRY|EXPIRES|LENGTH|URL|ENDPOINT|ALGORITHM|NAME|HEADER|PATH|FILE|ENABLED)$").expect("setting regex")
+    static SETTING_NAME: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)_(?:MINUTES|SECONDS|DAYS|HOURS|TTL|EXPIRY|EXPIRES|LENGTH|URL|ENDPOINT|ALGORITHM|NAME|HEADER|PATH|FILE|ENABLED)$").expect("setting regex")
     });
-    static ALWAYS_SECRET: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)SECRET|PASSWORD|PASSWD|PRIVATE").expect("always regex"));
+    static ALWAYS_SECRET: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)SECRET|PASSWORD|PASSWD|PRIVATE").expect("always regex")
+    });
+    let name = name.as_bytes();
     if SETTING_NAME.is_match(name) {
         return false;
     }

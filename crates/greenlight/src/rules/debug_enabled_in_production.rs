@@ -1,9 +1,5 @@
 //! `debug-enabled-in-production`: debug switches and development modes in production.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::{Context, Rule, RuleInfo};
 use crate::catalog::parse_bool;
 use crate::finding::{Finding, Severity};
@@ -16,14 +12,45 @@ pub(super) const INFO: RuleInfo = RuleInfo {
     run,
 };
 
-static DEBUG_SWITCH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:[A-Z0-9]+_)*DEBUG(?:_MODE)?$|^(?:[A-Z0-9]+_)*ENABLE_DEBUG$|^(?:[A-Z0-9]+_)*ENABLE_TEST_ROUTES$").expect("debug regex")
-});
-static RUNTIME_MODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:VITE_|NEXT_PUBLIC_|REACT_APP_)?(?:NODE_ENV|APP_ENV|ENVIRONMENT|RAILS_ENV|RACK_ENV|FLASK_ENV|DJANGO_ENV|ASPNETCORE_ENVIRONMENT|GO_ENV|MIX_ENV)$").expect("mode regex")
-});
-static LOG_LEVEL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[A-Z0-9]+_)*LOG_LEVEL$").expect("log regex"));
+/// `DEBUG`, `…_DEBUG`, `…_DEBUG_MODE`, `…ENABLE_DEBUG`, `…ENABLE_TEST_ROUTES`.
+fn is_debug_switch(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    n == "DEBUG"
+        || [
+            "_DEBUG",
+            "_DEBUG_MODE",
+            "DEBUG_MODE",
+            "ENABLE_DEBUG",
+            "ENABLE_TEST_ROUTES",
+        ]
+        .iter()
+        .any(|s| n.ends_with(s))
+}
+
+/// `NODE_ENV`, `APP_ENV`, `ENVIRONMENT`, … and their bundler-prefixed copies.
+fn is_runtime_mode(name: &str) -> bool {
+    let base = super::CLIENT_PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    matches!(
+        base,
+        "NODE_ENV"
+            | "APP_ENV"
+            | "ENVIRONMENT"
+            | "RAILS_ENV"
+            | "RACK_ENV"
+            | "FLASK_ENV"
+            | "DJANGO_ENV"
+            | "ASPNETCORE_ENVIRONMENT"
+            | "GO_ENV"
+            | "MIX_ENV"
+    )
+}
+
+fn is_log_level(name: &str) -> bool {
+    name == "LOG_LEVEL" || name.ends_with("_LOG_LEVEL")
+}
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if !cx.production {
@@ -32,16 +59,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for v in cx.present() {
         let Some(value) = v.value() else { continue };
         let lower = value.trim().to_ascii_lowercase();
-        if DEBUG_SWITCH.is_match(v.name) && parse_bool(value) == Some(true) {
+        if is_debug_switch(v.name) && parse_bool(value) == Some(true) {
             out.push(cx.finding(INFO.rule, v, format!("`{}` turns debugging on in production: stack traces, test routes and verbose errors reach users", v.name)));
-        } else if RUNTIME_MODE.is_match(v.name)
+        } else if is_runtime_mode(v.name)
             && matches!(
                 lower.as_str(),
                 "development" | "dev" | "debug" | "local" | "test"
             )
         {
             out.push(cx.finding(INFO.rule, v, format!("`{}` is `{value}` in production; frameworks then disable caching, minification and error hiding", v.name)));
-        } else if LOG_LEVEL.is_match(v.name)
+        } else if is_log_level(v.name)
             && matches!(lower.as_str(), "debug" | "trace" | "verbose" | "silly")
         {
             let mut f = cx.finding(INFO.rule, v, format!("`{}` is `{value}` in production; debug logs are slow and tend to contain secrets", v.name));

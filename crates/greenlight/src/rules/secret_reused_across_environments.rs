@@ -12,7 +12,7 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    if !cx.production {
+    if !cx.production || cx.other_secrets.is_empty() {
         return;
     }
     for v in cx.present() {

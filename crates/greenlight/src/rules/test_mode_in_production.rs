@@ -1,9 +1,5 @@
 //! `test-mode-in-production`: a switch that puts an integration in test or sandbox mode.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::{Context, Rule, RuleInfo};
 use crate::catalog::parse_bool;
 use crate::finding::{Finding, Severity};
@@ -16,12 +12,28 @@ pub(super) const INFO: RuleInfo = RuleInfo {
     run,
 };
 
-static SWITCH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:^|_)(?:TEST_?MODE|SANDBOX(?:_MODE)?|USE_SANDBOX|TESTING)$")
-        .expect("switch regex")
-});
-static MODE_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?:^|_)(?:MODE|ENVIRONMENT|ENV)$").expect("mode regex"));
+/// `…_TEST_MODE`, `…TESTMODE`, `…_SANDBOX`, `…_SANDBOX_MODE`, `USE_SANDBOX`, `…_TESTING`.
+fn is_test_switch(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "TEST_MODE",
+        "TESTMODE",
+        "SANDBOX",
+        "SANDBOX_MODE",
+        "USE_SANDBOX",
+        "TESTING",
+    ]
+    .iter()
+    .any(|s| n == *s || n.ends_with(&format!("_{s}")))
+}
+
+/// A provider's mode variable: `…_MODE`, `…_ENVIRONMENT`, `…_ENV`.
+fn is_mode_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    ["_MODE", "_ENVIRONMENT", "_ENV"]
+        .iter()
+        .any(|s| n.ends_with(s))
+}
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if !cx.production {
@@ -29,9 +41,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     for v in cx.present() {
         let Some(value) = v.value() else { continue };
-        let on_switch = SWITCH.is_match(v.name) && parse_bool(value) == Some(true);
+        let on_switch = is_test_switch(v.name) && parse_bool(value) == Some(true);
         // `STRIPE_MODE=test`, `PAYPAL_ENVIRONMENT=sandbox` (not NODE_ENV: see debug-enabled).
-        let provider_mode = MODE_NAME.is_match(v.name)
+        let provider_mode = is_mode_name(v.name)
             && v.name.contains('_')
             && !v.name.ends_with("NODE_ENV")
             && !matches!(v.name, "APP_ENV" | "RAILS_ENV" | "RACK_ENV" | "FLASK_ENV")

@@ -150,16 +150,29 @@ impl Detectors {
         }
         let mut sets = Vec::new();
         for (case_insensitive, (keywords, owner)) in groups.into_iter().enumerate() {
-            let build = |kind| {
+            let case_insensitive = case_insensitive == 1;
+            // The fast pass stays case-sensitive (aho-corasick's SIMD searcher does not fold
+            // case): case-insensitive keywords enter it as their usual spellings — `secret`,
+            // `SECRET`, `Secret` and the camelCase `apiKey` of `api_key`.
+            let (fast_keywords, _): (Vec<String>, Vec<usize>) = if case_insensitive {
+                keywords
+                    .iter()
+                    .zip(&owner)
+                    .flat_map(|(k, &o)| spellings(k).into_iter().map(move |v| (v, o)))
+                    .unzip()
+            } else {
+                (keywords.clone(), owner.clone())
+            };
+            let build = |kind, words: &[String], fold: bool| {
                 AhoCorasick::builder()
                     .match_kind(kind)
-                    .ascii_case_insensitive(case_insensitive == 1)
-                    .build(&keywords)
+                    .ascii_case_insensitive(fold)
+                    .build(words)
                     .map_err(|e| e.to_string())
             };
             sets.push(KeywordSet {
-                fast: build(MatchKind::LeftmostFirst)?,
-                automaton: build(MatchKind::Standard)?,
+                fast: build(MatchKind::LeftmostFirst, &fast_keywords, false)?,
+                automaton: build(MatchKind::Standard, &keywords, case_insensitive)?,
                 owner,
             });
         }
@@ -255,6 +268,36 @@ impl Detectors {
         hits.sort_by_key(|h| h.secret.start);
         hits
     }
+}
+
+/// The usual spellings of a case-insensitive keyword: lower, UPPER, Capitalised, and camelCase
+/// for `snake_case` or `kebab-case` words.
+fn spellings(keyword: &str) -> Vec<String> {
+    let lower = keyword.to_ascii_lowercase();
+    let mut out = vec![lower.clone(), keyword.to_ascii_uppercase()];
+    let mut cap = lower.clone();
+    if let Some(first) = cap.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    out.push(cap);
+    if lower.contains(['_', '-']) {
+        let mut camel = String::new();
+        let mut upper_next = false;
+        for c in lower.chars() {
+            if c == '_' || c == '-' {
+                upper_next = true;
+            } else if upper_next {
+                camel.push(c.to_ascii_uppercase());
+                upper_next = false;
+            } else {
+                camel.push(c);
+            }
+        }
+        out.push(camel);
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Shannon entropy per character.
