@@ -23,16 +23,20 @@ pub fn parse_bool_lenient(value: &str) -> bool {
     parse_bool(value).unwrap_or(!value.trim().is_empty())
 }
 
-/// The catalog files, in the order their entries are listed by `greenlight formats`.
+/// The catalog files (`catalog/*.toml`, converted to JSON by build.rs), in the order their entries
+/// are listed by `greenlight formats`.
 const FILES: &[(&str, &str)] = &[
     (
         "catalog/providers.toml",
-        include_str!("../../catalog/providers.toml"),
+        include_str!(concat!(env!("OUT_DIR"), "/providers.json")),
     ),
-    ("catalog/keys.toml", include_str!("../../catalog/keys.toml")),
+    (
+        "catalog/keys.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/keys.json")),
+    ),
     (
         "catalog/types.toml",
-        include_str!("../../catalog/types.toml"),
+        include_str!(concat!(env!("OUT_DIR"), "/types.json")),
     ),
 ];
 
@@ -256,7 +260,8 @@ impl Catalog {
         let mut formats = Vec::new();
         let mut by_id = HashMap::new();
         for (name, text) in files {
-            let file: CatalogFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            let file: CatalogFile =
+                serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
             for def in file.format {
                 let format = Format {
                     pattern: LazyRegex::new(def.pattern),

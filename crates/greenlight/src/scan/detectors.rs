@@ -13,7 +13,8 @@ use serde::Deserialize;
 use crate::catalog::{self, Catalog, Format, Mode};
 use crate::finding::Severity;
 
-const DATA: &str = include_str!("../../catalog/detectors.toml");
+/// `catalog/detectors.toml`, converted to JSON by build.rs.
+const DATA: &str = include_str!(concat!(env!("OUT_DIR"), "/detectors.json"));
 
 /// Multi-line detectors (private keys) look this far past their keyword.
 const MULTILINE_WINDOW: usize = 8 * 1024;
@@ -114,7 +115,7 @@ impl Detectors {
     }
 
     fn load() -> Result<Detectors, String> {
-        let file: DetectorFile = toml::from_str(DATA).map_err(|e| e.to_string())?;
+        let file: DetectorFile = serde_json::from_str(DATA).map_err(|e| e.to_string())?;
         let catalog = Catalog::builtin();
         let mut list = Vec::new();
         // (keywords, owners) as written, and ignoring case.
