@@ -543,102 +543,101 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
 /// Hand-written rather than one regex: this runs on every value of every check, and the regex
 /// cost more to compile than the whole check of a small manifest.
 fn has_template_marker(v: &str) -> bool {
-    let l = v.to_ascii_lowercase();
-    let b = l.as_bytes();
+    use aho_corasick::AhoCorasick;
+    /// What to check around a literal marker once the automaton has found it.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Your,
+        Open(u8, bool),
+        Anywhere,
+        Word,
+        Prefix,
+        Host,
+        Tld,
+    }
+    const MARKERS: &[(&str, Kind)] = &[
+        ("your", Kind::Your),
+        ("<", Kind::Open(b'>', false)),
+        ("[[", Kind::Open(b']', true)),
+        ("{{", Kind::Open(b'}', true)),
+        ("xxx", Kind::Anywhere),
+        ("...", Kind::Anywhere),
+        ("…", Kind::Anywhere),
+        ("yyyy-mm-dd", Kind::Anywhere),
+        (":password@", Kind::Anywhere),
+        ("://user:", Kind::Anywhere),
+        ("xyzcompany", Kind::Anywhere),
+        ("examplepublickey", Kind::Anywhere),
+        ("changeme", Kind::Word),
+        ("change_me", Kind::Word),
+        ("change-me", Kind::Word),
+        ("replaceme", Kind::Word),
+        ("replace_me", Kind::Word),
+        ("replace-me", Kind::Word),
+        ("placeholder", Kind::Word),
+        ("fillme", Kind::Word),
+        ("fill_me", Kind::Word),
+        ("fill-me", Kind::Word),
+        ("inserthere", Kind::Word),
+        ("insert_here", Kind::Word),
+        ("insert-here", Kind::Word),
+        ("todo", Kind::Word),
+        ("tbd", Kind::Word),
+        ("fixme", Kind::Word),
+        ("dummy", Kind::Word),
+        ("redacted", Kind::Word),
+        ("path_to_", Kind::Prefix),
+        ("path-to-", Kind::Prefix),
+        ("path_to-", Kind::Prefix),
+        ("path-to_", Kind::Prefix),
+        ("generate_with", Kind::Prefix),
+        ("generate-with", Kind::Prefix),
+        ("@host", Kind::Host),
+        ("example.com", Kind::Tld),
+        ("example.org", Kind::Tld),
+        ("example.net", Kind::Tld),
+    ];
+    static AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(MARKERS.iter().map(|(m, _)| m))
+            .expect("literal markers build")
+    });
+    let b = v.as_bytes();
     let alnum = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
     let alpha = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphabetic());
-    for (i, _) in l.match_indices("your") {
-        let after = b.get(i + 4).copied();
-        let word =
-            (i == 0 || !alnum(i - 1)) && matches!(after, None | Some(b'_' | b'-' | b'.' | b' '));
-        if word || (i == 0 && after.is_some_and(|c| c.is_ascii_lowercase())) {
-            return true;
-        }
-    }
-    let enclosed = |open: &str, close: u8, double: bool| {
-        l.match_indices(open).any(|(i, _)| {
-            let rest = &b[i + open.len()..];
-            match rest
-                .iter()
-                .position(|&c| c == close || (!double && c == open.as_bytes()[0]))
-            {
-                Some(j) if rest[j] == close => !double || rest.get(j + 1) == Some(&close),
-                _ => false,
+    let here = b.len() >= 4
+        && b[b.len() - 4..].eq_ignore_ascii_case(b"here")
+        && (b.len() == 4 || matches!(b[b.len() - 5], b'_' | b'-' | b'.'));
+    here || AUTOMATON.find_overlapping_iter(v).any(|m| {
+        let (i, j) = (m.start(), m.end());
+        match MARKERS[m.pattern().as_usize()].1 {
+            Kind::Your => {
+                let after = b.get(j).copied();
+                ((i == 0 || !alnum(i - 1))
+                    && matches!(after, None | Some(b'_' | b'-' | b'.' | b' ')))
+                    || (i == 0 && after.is_some_and(|c| c.is_ascii_alphabetic()))
             }
-        })
-    };
-    if enclosed("<", b'>', false) || enclosed("[[", b']', true) || enclosed("{{", b'}', true) {
-        return true;
-    }
-    if l.ends_with("here") && (l.len() == 4 || matches!(b[l.len() - 5], b'_' | b'-' | b'.')) {
-        return true;
-    }
-    const ANYWHERE: &[&str] = &[
-        "xxx",
-        "...",
-        "…",
-        "yyyy-mm-dd",
-        ":password@",
-        "://user:",
-        "xyzcompany",
-        "examplepublickey",
-    ];
-    if ANYWHERE.iter().any(|m| l.contains(m)) {
-        return true;
-    }
-    const WORDS: &[&str] = &[
-        "changeme",
-        "change_me",
-        "change-me",
-        "replaceme",
-        "replace_me",
-        "replace-me",
-        "placeholder",
-        "fillme",
-        "fill_me",
-        "fill-me",
-        "inserthere",
-        "insert_here",
-        "insert-here",
-        "todo",
-        "tbd",
-        "fixme",
-        "dummy",
-        "redacted",
-    ];
-    for w in WORDS {
-        if l.match_indices(w)
-            .any(|(i, _)| (i == 0 || !alpha(i - 1)) && !alpha(i + w.len()))
-        {
-            return true;
+            Kind::Open(close, double) => {
+                let rest = &b[j..];
+                match rest
+                    .iter()
+                    .position(|&c| c == close || (!double && c == b'<'))
+                {
+                    Some(k) if rest[k] == close => !double || rest.get(k + 1) == Some(&close),
+                    _ => false,
+                }
+            }
+            Kind::Anywhere => true,
+            Kind::Word => (i == 0 || !alpha(i - 1)) && !alpha(j),
+            Kind::Prefix => i == 0,
+            Kind::Host => matches!(b.get(j), None | Some(b':' | b'/')),
+            Kind::Tld => {
+                (i == 0 || matches!(b[i - 1], b'.' | b'/' | b'@'))
+                    && matches!(b.get(j), None | Some(b'/' | b':'))
+            }
         }
-    }
-    for prefix in [
-        "path_to_",
-        "path-to-",
-        "path_to-",
-        "path-to_",
-        "generate_with",
-        "generate-with",
-    ] {
-        if l.starts_with(prefix) {
-            return true;
-        }
-    }
-    if l.match_indices("@host")
-        .any(|(i, _)| matches!(b.get(i + 5), None | Some(b':' | b'/')))
-    {
-        return true;
-    }
-    for tld in ["example.com", "example.org", "example.net"] {
-        if l.match_indices(tld).any(|(i, _)| {
-            (i == 0 || matches!(b[i - 1], b'.' | b'/' | b'@'))
-                && matches!(b.get(i + tld.len()), None | Some(b'/' | b':'))
-        }) {
-            return true;
-        }
-    }
-    false
+    })
 }
 
 /// `APP_KEY`, `SECRET_KEY`: upper-case words joined by underscores.
