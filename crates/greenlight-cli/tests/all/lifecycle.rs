@@ -102,6 +102,69 @@ fn init_matches_the_hand_written_manifests_on_formats_and_secrets() {
 }
 
 #[test]
+fn init_reads_docker_compose_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env.production"),
+        "DATABASE_URL=postgresql://app:Zq8vN3xLw2pR7tY5@db.internal:5432/app?sslmode=verify-full\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        "services:\n  api:\n    environment:\n      - REDIS_URL=rediss://cache.internal:6380/0\n      - STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY}\n  worker:\n    environment:\n      LOG_LEVEL: info\n",
+    )
+    .unwrap();
+    let r = run(dir.path(), &["init", ".", "--output", "-"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("vars.REDIS_URL = { format = \"redis.url\", required = false }  # named by docker-compose only"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "vars.STRIPE_SECRET_KEY = { format = \"stripe.secret_key\", required = false }"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("vars.LOG_LEVEL = { format = \"log_level\""),
+        "{}",
+        r.stdout
+    );
+    // The manifest it writes is one `check` accepts.
+    std::fs::write(dir.path().join("greenlight.toml"), &r.stdout).unwrap();
+    let c = run(dir.path(), &["check", "--env", "production"]);
+    assert!(c.code == 0 || c.code == 1, "{}", c.stderr);
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        "services: [unclosed\n",
+    )
+    .unwrap();
+    let r = run(dir.path(), &["init", ".", "--output", "-"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn commands_report_malformed_env_files_with_exit_2() {
+    let dir = example_copy("scholarlink-billing");
+    std::fs::write(dir.path().join(".env.staging"), b"A=\xff\xfe\n").unwrap();
+    for args in [
+        &["diff", "staging", "production"][..],
+        &["exec", "--env", "staging", "--", "true"][..],
+        &["rotate", "status", "--env", "staging"][..],
+        &["mask", "--env", "staging"][..],
+        &["env", "--env", "staging"][..],
+    ] {
+        let r = run(dir.path(), args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not valid UTF-8"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn init_refuses_to_overwrite_and_reports_bad_input() {
     let dir = example_copy("scholarlink-billing");
     let r = run(dir.path(), &["init", "."]);

@@ -110,6 +110,71 @@ fn environments(dir: &Path) -> Result<Vec<FoundEnvironment>, InputError> {
     Ok(envs)
 }
 
+/// Variables the services of a docker-compose file expect: `environment:` as a list
+/// (`KEY=value`, `KEY`) or a map. Values that are `${…}` references carry no format, only the
+/// name. greenlight does not read compose files as a source yet, so these variables are declared
+/// (with what their literal values say) but not required.
+fn compose_variables(dir: &Path) -> Result<IndexMap<String, Option<String>>, InputError> {
+    let mut out = IndexMap::new();
+    for name in [
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "compose.yml",
+        "compose.yaml",
+    ] {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let text = crate::error::read_text(&path)?;
+        let docs =
+            yaml_rust2::YamlLoader::load_from_str(&text).map_err(|e| InputError::Source {
+                path: path.clone(),
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+                message: e.info().to_owned(),
+            })?;
+        for doc in docs {
+            let Some(services) = doc["services"].as_hash() else {
+                continue;
+            };
+            for (_, service) in services {
+                let env = &service["environment"];
+                let pairs: Vec<(String, Option<String>)> = if let Some(list) = env.as_vec() {
+                    list.iter()
+                        .filter_map(|item| item.as_str())
+                        .map(|item| match item.split_once('=') {
+                            Some((k, v)) => (k.trim().to_owned(), Some(v.to_owned())),
+                            None => (item.trim().to_owned(), None),
+                        })
+                        .collect()
+                } else if let Some(map) = env.as_hash() {
+                    map.iter()
+                        .filter_map(|(k, v)| {
+                            let value = v
+                                .as_str()
+                                .map(str::to_owned)
+                                .or_else(|| v.as_i64().map(|n| n.to_string()))
+                                .or_else(|| v.as_bool().map(|b| b.to_string()));
+                            Some((k.as_str()?.to_owned(), value))
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                for (k, v) in pairs {
+                    let literal = v.filter(|v| !v.contains("${") && !v.starts_with('$'));
+                    let entry = out.entry(k).or_insert(None);
+                    if entry.is_none() {
+                        *entry = literal;
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn tokens(s: &str) -> Vec<String> {
     s.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -281,10 +346,16 @@ pub fn init(dir: &Path) -> Result<String, InputError> {
         )));
     }
     let envs = environments(dir)?;
+    let compose = compose_variables(dir)?;
     if envs.is_empty() {
         return Err(InputError::Usage(format!(
-            "{} has no .env* files or wrangler.toml environments to start from",
-            dir.display()
+            "{} has no .env* files or wrangler.toml environments to start from{}",
+            dir.display(),
+            if compose.is_empty() {
+                ""
+            } else {
+                " (docker-compose variables alone name no environment)"
+            }
         )));
     }
     // Variable → values, the production environments' first.
@@ -309,6 +380,12 @@ pub fn init(dir: &Path) -> Result<String, InputError> {
         .filter(|e| e.production)
         .map(|e| e.name.as_str())
         .collect();
+    for (name, value) in &compose {
+        let entry = variables.entry(name.clone()).or_default();
+        if let Some(v) = value {
+            entry.push(("docker-compose", v.as_str()));
+        }
+    }
     let production_envs: Vec<&str> = envs
         .iter()
         .filter(|e| e.production)
@@ -351,7 +428,9 @@ pub fn init(dir: &Path) -> Result<String, InputError> {
             .filter(|e| e.values.contains_key(name))
             .map(|e| e.name.as_str())
             .collect();
-        if present_in.len() < envs.len() {
+        if present_in.is_empty() {
+            fields.push("required = false".into());
+        } else if present_in.len() < envs.len() {
             let list: Vec<String> = present_in.iter().map(|e| toml_string(e)).collect();
             fields.push(format!("required = [{}]", list.join(", ")));
         }
@@ -362,11 +441,15 @@ pub fn init(dir: &Path) -> Result<String, InputError> {
                 .collect();
             fields.extend(overrides);
         }
-        let line = if fields.is_empty() {
+        let mut line = if fields.is_empty() {
             format!("vars.{name} = {{}}")
         } else {
             format!("vars.{name} = {{ {} }}", fields.join(", "))
         };
+        if present_in.is_empty() {
+            // After the inline table: TOML allows no comment inside one.
+            line.push_str("  # named by docker-compose only");
+        }
         services
             .entry(service_of(name, format))
             .or_default()
