@@ -66,34 +66,7 @@ enum Command {
         now: Option<String>,
     },
     /// Find leaked secrets in files (and with --git in the whole git history).
-    Scan {
-        /// Files or directories to scan.
-        #[arg(default_value = ".")]
-        paths: Vec<PathBuf>,
-        /// Also scan every blob reachable from any ref of the repository at the first PATH.
-        #[arg(long)]
-        git: bool,
-        /// Only the history, not the working tree (with --git).
-        #[arg(long, requires = "git")]
-        history_only: bool,
-        /// Scan files that .gitignore (and .ignore) exclude.
-        #[arg(long)]
-        no_ignore: bool,
-        /// Skip files larger than this many bytes (reported in the summary).
-        #[arg(long)]
-        max_file_size: Option<u64>,
-        /// Report only findings that are not in this baseline file.
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-        /// Write the current findings as a baseline and exit 0.
-        #[arg(long)]
-        write_baseline: Option<PathBuf>,
-        /// The manifest whose `[scan]` table excludes paths and rules (used when it exists).
-        #[arg(long, short, default_value = "greenlight.toml")]
-        manifest: PathBuf,
-        #[arg(long, short, value_enum, default_value = "human")]
-        format: ReportFormat,
-    },
+    Scan(ScanArgs),
     /// Check the environment, then run CMD with it (refuses on critical findings).
     Exec {
         #[arg(long, short, default_value = "greenlight.toml")]
@@ -209,6 +182,15 @@ enum Command {
     Formats,
 }
 
+/// One report in the chosen format: every command that produces findings goes through here.
+fn render(report: &greenlight::finding::Report, project: &str, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Human => render_human(report, project, color_stdout()),
+        ReportFormat::Json => render_json(report) + "\n",
+        ReportFormat::Sarif => greenlight::report::render_sarif(report),
+    }
+}
+
 /// Writes to stdout; a closed pipe (`greenlight … | head`) ends the program quietly.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
@@ -271,40 +253,14 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 now,
             };
             let checked = check(&manifest, &options)?;
-            let text = match format {
-                ReportFormat::Human => {
-                    render_human(&checked.report, &manifest.project.name, color_stdout())
-                }
-                ReportFormat::Json => render_json(&checked.report) + "\n",
-                ReportFormat::Sarif => greenlight::report::render_sarif(&checked.report),
-            };
+            let text = render(&checked.report, &manifest.project.name, format);
             emit(&text);
             Ok(match checked.report.verdict {
                 Verdict::Go => ExitCode::SUCCESS,
                 Verdict::NoGo => ExitCode::from(1),
             })
         }
-        Command::Scan {
-            paths,
-            git,
-            history_only,
-            no_ignore,
-            max_file_size,
-            baseline,
-            write_baseline,
-            manifest,
-            format,
-        } => scan_command(ScanArgs {
-            paths,
-            git,
-            history_only,
-            no_ignore,
-            max_file_size,
-            baseline,
-            write_baseline,
-            manifest,
-            format,
-        }),
+        Command::Scan(args) => scan_command(args),
         Command::Exec {
             manifest,
             environment,
@@ -363,13 +319,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 .any(|f| f.severity != greenlight::finding::Severity::Recommendation);
             let report =
                 greenlight::finding::Report::new("diff", Some(format!("{a}..{b}")), findings);
-            let text = match format {
-                ReportFormat::Human => {
-                    render_human(&report, &manifest.project.name, color_stdout())
-                }
-                ReportFormat::Json => render_json(&report) + "\n",
-                ReportFormat::Sarif => greenlight::report::render_sarif(&report),
-            };
+            let text = render(&report, &manifest.project.name, format);
             emit(&text);
             Ok(if problems {
                 ExitCode::from(1)
@@ -580,15 +530,34 @@ fn dotenv_quote(v: &str) -> String {
     }
 }
 
+/// The arguments of `greenlight scan`.
+#[derive(clap::Args)]
 struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+    /// Also scan every blob reachable from any ref of the repository at the first PATH.
+    #[arg(long)]
     git: bool,
+    /// Only the history, not the working tree (with --git).
+    #[arg(long, requires = "git")]
     history_only: bool,
+    /// Scan files that .gitignore (and .ignore) exclude.
+    #[arg(long)]
     no_ignore: bool,
+    /// Skip files larger than this many bytes (reported in the summary).
+    #[arg(long)]
     max_file_size: Option<u64>,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Write the current findings as a baseline and exit 0.
+    #[arg(long)]
     write_baseline: Option<PathBuf>,
+    /// The manifest whose `[scan]` table excludes paths and rules (used when it exists).
+    #[arg(long, short, default_value = "greenlight.toml")]
     manifest: PathBuf,
+    #[arg(long, short, value_enum, default_value = "human")]
     format: ReportFormat,
 }
 
@@ -656,31 +625,27 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
     let remaining = result.findings.len();
     let mut report = greenlight::finding::Report::new("scan", None, result.findings);
     report.scan = Some(result.summary);
-    let text = match args.format {
-        ReportFormat::Human => {
-            let mut t = render_human(&report, "files", color_stdout());
-            let s = report.scan.as_ref().expect("set above");
-            t.push_str(&format!(
-                "scanned {} files ({:.1} MiB){}\n",
-                s.files_scanned,
-                s.bytes_scanned as f64 / 1048576.0,
-                if args.git {
-                    format!(", {} commits, {} unique blobs", s.commits, s.blobs_scanned)
-                } else {
-                    String::new()
-                }
-            ));
-            if !s.skipped.is_empty() {
-                t.push_str(&format!("skipped {}:\n", s.skipped.len()));
-                for k in &s.skipped {
-                    t.push_str(&format!("  {}: {}\n", k.path, k.reason));
-                }
+    let mut text = render(&report, "files", args.format);
+    if args.format == ReportFormat::Human {
+        // What was read and what was not: never silent.
+        let s = report.scan.as_ref().expect("set above");
+        let history = if args.git {
+            format!(", {} commits, {} unique blobs", s.commits, s.blobs_scanned)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "scanned {} files ({:.1} MiB){history}\n",
+            s.files_scanned,
+            s.bytes_scanned as f64 / 1048576.0
+        ));
+        if !s.skipped.is_empty() {
+            text.push_str(&format!("skipped {}:\n", s.skipped.len()));
+            for k in &s.skipped {
+                text.push_str(&format!("  {}: {}\n", k.path, k.reason));
             }
-            t
         }
-        ReportFormat::Json => render_json(&report) + "\n",
-        ReportFormat::Sarif => greenlight::report::render_sarif(&report),
-    };
+    }
     emit(&text);
     Ok(if remaining > 0 {
         ExitCode::from(1)
