@@ -11,15 +11,7 @@ use greenlight::manifest::Manifest;
 use greenlight::rules::build_views;
 use greenlight::source::{load_environment, LoadOptions};
 
-use crate::support::{example_copy, run, NOW};
-
-const EXAMPLES: &[&str] = &[
-    "ross-tax-academy",
-    "toolboxai",
-    "course-marketplace",
-    "scholarlink-billing",
-    "ikhokha-payments",
-];
+use crate::support::{example_copy, run, EXAMPLES, NOW};
 
 /// A deterministic, class-preserving replacement: digits stay digits, hex letters stay hex
 /// letters, case is kept, punctuation and the first 8 characters (provider prefixes) are kept,

@@ -4,15 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::support::{example_copy, greenlight, run, NOW};
-
-const EXAMPLES: &[&str] = &[
-    "ross-tax-academy",
-    "toolboxai",
-    "course-marketplace",
-    "scholarlink-billing",
-    "ikhokha-payments",
-];
+use crate::support::{example_copy, greenlight, run, EXAMPLES, NOW};
 
 /// The rules about formats and secrets, on which `init`'s manifest must agree with the
 /// hand-written one.

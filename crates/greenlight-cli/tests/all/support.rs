@@ -7,6 +7,15 @@ use assert_cmd::Command;
 
 pub const NOW: &str = "2026-11-01T00:00:00Z";
 
+/// The bundled examples, one per seed document.
+pub const EXAMPLES: &[&str] = &[
+    "ross-tax-academy",
+    "toolboxai",
+    "course-marketplace",
+    "scholarlink-billing",
+    "ikhokha-payments",
+];
+
 pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }

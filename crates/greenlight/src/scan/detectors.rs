@@ -16,6 +16,9 @@ use crate::finding::Severity;
 /// `catalog/detectors.toml`, converted to JSON by build.rs.
 const DATA: &str = include_str!(concat!(env!("OUT_DIR"), "/detectors.json"));
 
+/// The most keywords one SIMD prefilter automaton is given (Teddy's limit is 64).
+const FAST_CHUNK: usize = 60;
+
 /// Multi-line detectors (private keys) look this far past their keyword.
 const MULTILINE_WINDOW: usize = 8 * 1024;
 
@@ -85,8 +88,8 @@ pub struct Hit {
 /// each stays small enough (≤ 64 patterns) for aho-corasick's SIMD (Teddy) prefilter.
 struct KeywordSet {
     /// Leftmost-first semantics, which lets aho-corasick use its SIMD (Teddy) searcher: finds the
-    /// candidate lines.
-    fast: AhoCorasick,
+    /// candidate lines. Teddy takes at most 64 patterns, so the keywords are split in chunks.
+    fast: Vec<AhoCorasick>,
     /// Standard semantics, for overlapping matches: which detectors a candidate line concerns.
     automaton: AhoCorasick,
     /// Keyword index → detector index.
@@ -171,8 +174,12 @@ impl Detectors {
                     .build(words)
                     .map_err(|e| e.to_string())
             };
+            let fast = fast_keywords
+                .chunks(FAST_CHUNK)
+                .map(|chunk| build(MatchKind::LeftmostFirst, chunk, false))
+                .collect::<Result<Vec<_>, _>>()?;
             sets.push(KeywordSet {
-                fast: build(MatchKind::LeftmostFirst, &fast_keywords, false)?,
+                fast,
                 automaton: build(MatchKind::Standard, &keywords, case_insensitive)?,
                 owner,
             });
@@ -200,9 +207,9 @@ impl Detectors {
     pub fn scan(&'static self, text: &[u8], generic: bool) -> Vec<Hit> {
         // 1. Candidate lines: every line holding a keyword, found at memory speed.
         let mut lines: Vec<(usize, usize)> = Vec::new();
-        for set in &self.sets {
+        for fast in self.sets.iter().flat_map(|set| &set.fast) {
             let mut current_end = 0;
-            for m in set.fast.find_iter(text) {
+            for m in fast.find_iter(text) {
                 if m.start() < current_end && !lines.is_empty() {
                     continue; // same line as the previous hit
                 }
@@ -213,10 +220,8 @@ impl Detectors {
                 lines.push((start, end));
             }
         }
-        if self.sets.len() > 1 {
-            lines.sort_unstable();
-            lines.dedup();
-        }
+        lines.sort_unstable();
+        lines.dedup();
         // 2. On each candidate line, the detectors whose keywords it holds confirm or reject.
         let mut hits: Vec<Hit> = Vec::new();
         let mut on_line: Vec<usize> = Vec::new();
