@@ -60,6 +60,14 @@ impl Masker {
     }
 }
 
+/// `text` with every secret the detectors recognise masked (for the context shown around a
+/// finding: the rest of its line may hold another secret).
+pub fn mask_detected(text: &str) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    Masker::new(&[]).mask(text.as_bytes(), &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

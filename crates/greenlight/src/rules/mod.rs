@@ -303,6 +303,9 @@ pub fn snippet_of(a: &Assignment, secret: bool) -> Option<Snippet> {
         inner
     };
     let shown = format!("{open}{shown}{close}");
+    // The rest of the line (a comment, another assignment) may hold another secret.
+    let before = crate::lifecycle::masker::mask_detected(&before);
+    let after = crate::lifecycle::masker::mask_detected(&after);
     let start = before.chars().count();
     let end = start + shown.chars().count();
     // Anything after the value on the line may be a comment; it is shown as written, unless the

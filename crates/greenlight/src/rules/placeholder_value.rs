@@ -46,6 +46,18 @@ mod tests {
     }
 
     #[test]
+    fn the_rest_of_the_line_is_masked_too() {
+        let env = "JWT_SECRET=changeme # old one: ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\n";
+        let f = prod(
+            "[vars.JWT_SECRET]\nsecret = true\n",
+            env,
+            Rule::PlaceholderValue,
+        );
+        let line = &f[0].snippet.as_ref().unwrap().line_text;
+        assert!(!line.contains("42nYHSAqpf9v"), "{line}");
+    }
+
+    #[test]
     fn passes_on_real_values() {
         let f = prod(
             "[vars.FROM_EMAIL]\nformat = \"email\"\n",

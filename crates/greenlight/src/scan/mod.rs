@@ -127,7 +127,6 @@ pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
             continue;
         }
         let secret = String::from_utf8_lossy(&text[hit.secret.clone()]).into_owned();
-        let secret_on_line = secret.lines().next().unwrap_or_default();
         let masked = mask_secret(&secret);
         let rest_start = hit.secret.end.min(line_end);
         let suffix = if secret.contains('\n') {
@@ -136,14 +135,17 @@ pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
             String::from_utf8_lossy(&text[rest_start..line_end]).into_owned()
         };
         let column = prefix.chars().count() + 1;
-        let line_text = format!("{prefix}{masked}{suffix}");
-        let columns = column - 1..column - 1 + masked.chars().count();
+        // Other secrets on the same line are masked in this finding's context too.
+        let shown_prefix = crate::lifecycle::masker::mask_detected(&prefix);
+        let shown_suffix = crate::lifecycle::masker::mask_detected(&suffix);
+        let line_text = format!("{shown_prefix}{masked}{shown_suffix}");
+        let start = shown_prefix.chars().count();
+        let columns = start..start + masked.chars().count();
         let mode = match hit.mode {
             Some(crate::catalog::Mode::Test) => " (test mode)",
             Some(crate::catalog::Mode::Live) => " (live mode)",
             None => "",
         };
-        let _ = secret_on_line;
         out.push(Finding {
             rule: RuleId::Detector(hit.detector.id),
             severity: hit.severity,
@@ -376,6 +378,20 @@ mod tests {
         let snippet = f[0].snippet.as_ref().unwrap();
         assert_eq!(snippet.line_text, "STRIPE=sk_l…Entw # live");
         assert!(!format!("{f:?}").contains("7uXtXRKyccef"));
+    }
+
+    #[test]
+    fn a_second_secret_on_the_line_is_masked_in_the_first_ones_context() {
+        let text = b"A=sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0nEntw B=ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\n";
+        let f = scan_bytes("a", text);
+        assert_eq!(f.len(), 2);
+        for finding in &f {
+            let line = &finding.snippet.as_ref().unwrap().line_text;
+            assert!(
+                !line.contains("7uXtXRKyccef") && !line.contains("42nYHSAqpf9v"),
+                "{line}"
+            );
+        }
     }
 
     #[test]
