@@ -813,25 +813,19 @@ fn rotate_command(
                 let spec = v.spec.as_ref().expect("tracked");
                 let period = spec.rotate_every.as_ref().expect("tracked");
                 let seconds = greenlight::catalog::parse_duration(period.get_ref()).unwrap_or(0.0);
-                let since = spec
-                    .rotated_at
-                    .as_ref()
-                    .and_then(|r| env.value(r))
-                    .and_then(greenlight::catalog::parse_datetime)
-                    .or_else(|| {
-                        key.as_ref().and_then(|k| {
-                            book.first_seen(
-                                environment,
-                                v.name,
-                                &ledger::fingerprint(
-                                    k,
-                                    environment,
-                                    v.name,
-                                    v.value().unwrap_or_default(),
-                                ),
-                            )
-                        })
-                    });
+                let first_seen = |variable: &str, value: &str| {
+                    let k = key.as_ref()?;
+                    book.first_seen(
+                        environment,
+                        variable,
+                        &ledger::fingerprint(k, environment, variable, value),
+                    )
+                };
+                let since = match ledger::last_rotation(spec, &env, v.name, &first_seen) {
+                    ledger::LastRotation::Recorded { at, .. }
+                    | ledger::LastRotation::Ledger(at) => Some(at),
+                    ledger::LastRotation::Unreadable { .. } | ledger::LastRotation::Unknown => None,
+                };
                 let line = match since {
                     Some(t) => {
                         let age = now.signed_duration_since(t);

@@ -193,3 +193,42 @@ pub fn now() -> DateTime<Utc> {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(Utc::now)
 }
+
+/// When a secret was last rotated, as far as greenlight can tell. `check`'s `rotation-overdue`
+/// and `rotate status` both ask here, so they never disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastRotation {
+    /// The variable named by `rotated_at` holds the date.
+    Recorded { by: String, at: DateTime<Utc> },
+    /// The rotation ledger first saw the current value then.
+    Ledger(DateTime<Utc>),
+    /// `rotated_at` names a variable that is unset or not a date.
+    Unreadable { by: String, why: &'static str },
+    /// Nothing records it.
+    Unknown,
+}
+
+/// `first_seen(variable, value)` answers from the ledger (when its key is available).
+pub fn last_rotation(
+    spec: &crate::manifest::VarSpec,
+    env: &crate::source::Environment,
+    variable: &str,
+    first_seen: &dyn Fn(&str, &str) -> Option<DateTime<Utc>>,
+) -> LastRotation {
+    if let Some(by) = &spec.rotated_at {
+        let recorded = env.value(by);
+        return match recorded.and_then(crate::catalog::parse_datetime) {
+            Some(at) => LastRotation::Recorded { by: by.clone(), at },
+            None => LastRotation::Unreadable {
+                by: by.clone(),
+                why: if recorded.is_some() {
+                    "is not a date"
+                } else {
+                    "is not set"
+                },
+            },
+        };
+    }
+    let value = env.value(variable).unwrap_or_default();
+    first_seen(variable, value).map_or(LastRotation::Unknown, LastRotation::Ledger)
+}

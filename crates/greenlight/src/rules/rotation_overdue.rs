@@ -1,8 +1,9 @@
 //! `rotation-overdue`: a secret older than its declared rotation period.
 
 use super::{Context, Rule, RuleInfo};
-use crate::catalog::{parse_datetime, parse_duration};
+use crate::catalog::parse_duration;
 use crate::finding::{Finding, Severity};
+use crate::lifecycle::ledger::{last_rotation, LastRotation};
 
 pub(super) const INFO: RuleInfo = RuleInfo {
     rule: Rule::RotationOverdue,
@@ -21,70 +22,55 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(seconds) = parse_duration(period.get_ref()) else {
             continue;
         };
-        let Some(recorder) = &spec.rotated_at else {
-            // No variable records the rotation: the ledger may know when this value appeared.
-            let value = v.value().unwrap_or_default();
-            if let Some(first) = (cx.rotation_first_seen)(v.name, value) {
-                let age = cx.now.signed_duration_since(first);
-                if age.num_seconds() as f64 > seconds {
-                    out.push(cx.finding(
-                        INFO.rule,
-                        v,
-                        format!(
-                            "`{}` has had this value since {} ({} days, per the rotation ledger); the manifest asks for every {}",
-                            v.name,
-                            first.format("%Y-%m-%d"),
-                            age.num_days(),
-                            period.get_ref()
-                        ),
-                    ));
-                }
+        let last = last_rotation(spec, cx.env, v.name, cx.rotation_first_seen);
+        let since = match &last {
+            LastRotation::Recorded { at, .. } | LastRotation::Ledger(at) => *at,
+            LastRotation::Unreadable { by, why } => {
+                out.push(cx.finding(
+                    INFO.rule,
+                    v,
+                    format!(
+                        "cannot tell when `{}` was last rotated: `{by}` {why}",
+                        v.name
+                    ),
+                ));
                 continue;
             }
-            let mut f = cx.finding(
-                INFO.rule,
-                v,
-                format!(
-                    "`{}` must be rotated every {}, but nothing records its last rotation; name the variable that does with `rotated_at`, or run `greenlight rotate record`",
-                    v.name,
-                    period.get_ref()
-                ),
-            );
-            f.severity = Severity::Recommendation;
-            out.push(f);
-            continue;
+            LastRotation::Unknown => {
+                let mut f = cx.finding(
+                    INFO.rule,
+                    v,
+                    format!(
+                        "`{}` must be rotated every {}, but nothing records its last rotation; name the variable that does with `rotated_at`, or run `greenlight rotate record`",
+                        v.name,
+                        period.get_ref()
+                    ),
+                );
+                f.severity = Severity::Recommendation;
+                out.push(f);
+                continue;
+            }
         };
-        let recorded = cx.env.value(recorder);
-        let Some(when) = recorded.and_then(parse_datetime) else {
-            let why = if recorded.is_some() {
-                "is not a date"
-            } else {
-                "is not set"
-            };
-            out.push(cx.finding(
-                INFO.rule,
-                v,
-                format!(
-                    "cannot tell when `{}` was last rotated: `{recorder}` {why}",
-                    v.name
-                ),
-            ));
+        let age = cx.now.signed_duration_since(since);
+        if age.num_seconds() as f64 <= seconds {
             continue;
-        };
-        let age = cx.now.signed_duration_since(when);
-        let age_days = age.num_days();
-        if age.num_seconds() as f64 > seconds {
-            out.push(cx.finding(
-                INFO.rule,
-                v,
-                format!(
-                    "`{}` was last rotated {age_days} days ago ({recorder} = {}); the manifest asks for every {}",
-                    v.name,
-                    when.format("%Y-%m-%d"),
-                    period.get_ref()
-                ),
-            ));
         }
+        let (days, date) = (age.num_days(), since.format("%Y-%m-%d"));
+        let how = match last {
+            LastRotation::Recorded { by, .. } => {
+                format!("was last rotated {days} days ago ({by} = {date})")
+            }
+            _ => format!("has had this value since {date} ({days} days, per the rotation ledger)"),
+        };
+        out.push(cx.finding(
+            INFO.rule,
+            v,
+            format!(
+                "`{}` {how}; the manifest asks for every {}",
+                v.name,
+                period.get_ref()
+            ),
+        ));
     }
 }
 
