@@ -67,6 +67,8 @@ enum Command {
     },
     /// Find leaked secrets in files (and with --git in the whole git history).
     Scan(ScanArgs),
+    /// Live checks of the deployed environment: databases, caches, health, TLS, headers, webhooks.
+    Probe(ProbeArgs),
     /// Check the environment, then run CMD with it (refuses on critical findings).
     Exec {
         #[arg(long, short, default_value = "greenlight.toml")]
@@ -182,6 +184,61 @@ enum Command {
     Formats,
 }
 
+#[derive(clap::Args)]
+struct ProbeArgs {
+    #[arg(long, short, default_value = "greenlight.toml")]
+    manifest: PathBuf,
+    /// The environment whose probes run (its variables fill `${VAR}` in probe URLs).
+    #[arg(long = "env", short = 'e', default_value = "production")]
+    environment: String,
+    #[arg(long, short, value_enum, default_value = "human")]
+    format: ReportFormat,
+    /// Run only the probe with this name (repeatable).
+    #[arg(long = "only", value_name = "NAME")]
+    only: Vec<String>,
+    /// Total time limit of each probe that sets none (e.g. 10s).
+    #[arg(long, default_value = "10s")]
+    timeout: String,
+    /// Time limit of each connection attempt, for probes that set none (e.g. 3s).
+    #[arg(long, default_value = "3s")]
+    connect_timeout: String,
+    /// Also read the process environment (declared variables only).
+    #[arg(long)]
+    process_env: bool,
+}
+
+fn parse_duration_arg(flag: &str, value: &str) -> Result<std::time::Duration, InputError> {
+    greenlight::catalog::parse_duration(value)
+        .filter(|d| *d > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| {
+            InputError::Usage(format!(
+                "{flag} `{value}` is not a duration such as 5s or 500ms"
+            ))
+        })
+}
+
+fn probe_command(args: ProbeArgs) -> Result<ExitCode, InputError> {
+    let manifest = Manifest::load(&args.manifest)?;
+    let options = greenlight::probe::ProbeOptions {
+        environment: args.environment,
+        load: LoadOptions {
+            process_env: args.process_env,
+            no_expand: false,
+        },
+        only: args.only,
+        timeout: parse_duration_arg("--timeout", &args.timeout)?,
+        connect_timeout: parse_duration_arg("--connect-timeout", &args.connect_timeout)?,
+        now: None,
+    };
+    let probed = greenlight::probe::probe(&manifest, &options)?;
+    emit(&render(&probed.report, &manifest.project.name, args.format));
+    Ok(match probed.report.verdict {
+        Verdict::Go => ExitCode::SUCCESS,
+        Verdict::NoGo => ExitCode::from(1),
+    })
+}
+
 /// One report in the chosen format: every command that produces findings goes through here.
 fn render(report: &greenlight::finding::Report, project: &str, format: ReportFormat) -> String {
     match format {
@@ -261,6 +318,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             })
         }
         Command::Scan(args) => scan_command(args),
+        Command::Probe(args) => probe_command(args),
         Command::Exec {
             manifest,
             environment,
@@ -429,25 +487,29 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { format } => {
+            // Check rules, then probe rules: (command, id, severity, summary).
+            let all: Vec<(&str, &str, &str, &str)> = RULES
+                .iter()
+                .map(|r| ("check", r.rule.id(), r.severity.as_str(), r.summary))
+                .chain(
+                    greenlight::probe::PROBE_RULES
+                        .iter()
+                        .map(|r| ("probe", r.rule.id(), r.severity.as_str(), r.summary)),
+                )
+                .collect();
             let text = match format {
                 ReportFormat::Human => {
-                    let width = RULES.iter().map(|r| r.rule.id().len()).max().unwrap_or(0);
-                    RULES
-                        .iter()
-                        .map(|r| {
-                            format!(
-                                "{:width$}  {:14}  {}\n",
-                                r.rule.id(),
-                                r.severity.as_str(),
-                                r.summary
-                            )
+                    let width = all.iter().map(|r| r.1.len()).max().unwrap_or(0);
+                    all.iter()
+                        .map(|(command, id, severity, summary)| {
+                            format!("{id:width$}  {command:5}  {severity:14}  {summary}\n")
                         })
                         .collect::<String>()
                 }
                 ReportFormat::Json | ReportFormat::Sarif => {
-                    let list: Vec<_> = RULES
+                    let list: Vec<_> = all
                         .iter()
-                        .map(|r| serde_json::json!({"id": r.rule.id(), "severity": r.severity.as_str(), "summary": r.summary}))
+                        .map(|(command, id, severity, summary)| serde_json::json!({"id": id, "command": command, "severity": severity, "summary": summary}))
                         .collect();
                     serde_json::to_string_pretty(&list).expect("json") + "\n"
                 }
@@ -456,8 +518,16 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => {
+            if let Ok(r) = rule.parse::<greenlight::probe::ProbeRule>() {
+                emit(r.info().doc);
+                return Ok(ExitCode::SUCCESS);
+            }
             let Ok(r) = rule.parse::<Rule>() else {
-                let ids: Vec<&str> = RULES.iter().map(|r| r.rule.id()).collect();
+                let ids: Vec<&str> = RULES
+                    .iter()
+                    .map(|r| r.rule.id())
+                    .chain(greenlight::probe::PROBE_RULES.iter().map(|r| r.rule.id()))
+                    .collect();
                 let hint = greenlight::did_you_mean(&rule, ids)
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();

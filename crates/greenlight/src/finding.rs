@@ -12,6 +12,8 @@ pub enum RuleId {
     Detector(&'static str),
     /// A finding of `greenlight diff`.
     Diff(&'static str),
+    /// A finding of `greenlight probe`.
+    Probe(crate::probe::ProbeRule),
 }
 
 impl RuleId {
@@ -19,6 +21,7 @@ impl RuleId {
         match self {
             RuleId::Check(r) => r.id(),
             RuleId::Detector(d) | RuleId::Diff(d) => d,
+            RuleId::Probe(r) => r.id(),
         }
     }
 
@@ -39,6 +42,7 @@ impl RuleId {
                 "Both environments point at the same host"
             }
             RuleId::Diff(_) => "A difference between environments",
+            RuleId::Probe(r) => r.info().summary,
         }
     }
 }
@@ -46,6 +50,12 @@ impl RuleId {
 impl From<Rule> for RuleId {
     fn from(r: Rule) -> RuleId {
         RuleId::Check(r)
+    }
+}
+
+impl From<crate::probe::ProbeRule> for RuleId {
+    fn from(r: crate::probe::ProbeRule) -> RuleId {
+        RuleId::Probe(r)
     }
 }
 
@@ -177,6 +187,9 @@ pub struct Report {
     /// What `scan` read and what it skipped (and why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan: Option<crate::scan::ScanSummary>,
+    /// What `probe` checked, probe by probe, including the checks that passed or could not tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Vec<crate::probe::ProbeResult>>,
 }
 
 impl Report {
@@ -214,6 +227,7 @@ impl Report {
             summary,
             findings,
             scan: None,
+            probes: None,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod lifecycle;
 pub mod manifest;
 pub mod mask;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -127,6 +127,8 @@ pub struct VarSpec {
     /// An example value for `greenlight template` (never a real secret).
     #[serde(default)]
     pub example: Option<String>,
+    /// `false` turns off the probe a `postgres.url` or `redis.url` variable implies.
+    pub probe: Option<bool>,
     #[serde(default)]
     pub env: IndexMap<String, VarSpec>,
 }
@@ -159,7 +161,8 @@ impl VarSpec {
             rotate_every,
             rotated_at,
             enabled_if,
-            example
+            example,
+            probe
         );
         out
     }
@@ -219,6 +222,54 @@ pub struct ScanConfig {
     pub max_file_size: Option<u64>,
 }
 
+/// One `[[probes]]` entry: a live check of the deployed environment (see `docs/probe.md`).
+/// String fields may reference the environment's variables as `${NAME}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// Shown in reports and used by checklist items; defaults to `kind` and host.
+    pub name: Option<String>,
+    pub kind: String,
+    pub service: Option<String>,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// The environments this probe applies to; all when absent.
+    pub environments: Option<Vec<String>>,
+    /// Whole-probe time limit (default 10s).
+    pub timeout: Option<String>,
+    /// Time limit of each connection attempt (default 3s).
+    pub connect_timeout: Option<String>,
+    /// A PEM file of extra trusted roots (an internal CA), relative to the manifest.
+    pub ca: Option<String>,
+    /// TLS certificates are verified unless this says `false` explicitly.
+    pub tls_verify: Option<bool>,
+    /// tls: warn this many days before the certificate expires (default 30).
+    pub expiry_days: Option<u32>,
+    /// tls: the plain-http URL that must redirect to https (default `http://HOST/` on port 443).
+    pub http_url: Option<String>,
+    /// headers: `browser` (default: CSP and framing required) or `api`.
+    pub profile: Option<String>,
+    /// http: the `version`/`releaseId` the health endpoint must report.
+    pub expect_version: Option<String>,
+    /// webhook: `stripe`, `github` or `standard` (Standard Webhooks / Svix).
+    pub scheme: Option<String>,
+    /// webhook: the signing secret, usually `${STRIPE_WEBHOOK_SECRET}`; never sent, only used to sign.
+    pub secret: Option<String>,
+    /// webhook: also send one correctly signed event, which must be accepted (2xx).
+    pub positive_control: Option<bool>,
+    /// tcp: `smtp` to require STARTTLS.
+    pub starttls: Option<String>,
+    /// redis: `cache`, `store` or `queue`, to judge the eviction and persistence settings.
+    pub role: Option<String>,
+    /// Set by the parser: where the entry starts in the manifest.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// The probe kinds, in the order `docs/probe.md` describes them.
+pub const PROBE_KINDS: &[&str] = &["postgres", "redis", "http", "tls", "headers", "webhook", "tcp"];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
@@ -233,6 +284,8 @@ struct RawManifest {
     rules: IndexMap<String, Spanned<RuleLevel>>,
     #[serde(default)]
     scan: ScanConfig,
+    #[serde(default)]
+    probes: Vec<Spanned<ProbeSpec>>,
 }
 
 /// A declared variable with where it was declared.
@@ -258,6 +311,7 @@ pub struct Manifest {
     pub declarations: IndexMap<String, Declaration>,
     pub rule_levels: IndexMap<Rule, RuleLevel>,
     pub scan: ScanConfig,
+    pub probes: Vec<ProbeSpec>,
 }
 
 impl Manifest {
@@ -467,6 +521,8 @@ impl Manifest {
             }
         }
 
+        let probes = validate_probes(&text, &raw.probes, &raw.environments, &mut problems);
+
         if !problems.is_empty() {
             problems.sort_by_key(|p| (p.line, p.column));
             return Err(InputError::Manifest {
@@ -497,6 +553,7 @@ impl Manifest {
             declarations,
             rule_levels,
             scan: raw.scan,
+            probes,
         })
     }
 
@@ -511,6 +568,93 @@ impl Manifest {
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
     }
+}
+
+/// Checks each `[[probes]]` entry for what its kind needs, and gives it its line.
+fn validate_probes(
+    text: &str,
+    raw: &[Spanned<ProbeSpec>],
+    environments: &IndexMap<String, EnvironmentSpec>,
+    problems: &mut Vec<ManifestProblem>,
+) -> Vec<ProbeSpec> {
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for spanned in raw {
+        let mut p = spanned.get_ref().clone();
+        let (line, column) = line_col(text, spanned.span().start);
+        p.line = line;
+        let mut problem = |message: String| {
+            problems.push(ManifestProblem {
+                line,
+                column,
+                message,
+            })
+        };
+        let kind = p.kind.as_str();
+        if !PROBE_KINDS.contains(&kind) {
+            problem(format!(
+                "unknown probe kind `{kind}`{}; kinds are {}",
+                did_you_mean(crate::suggest::closest(kind, PROBE_KINDS.iter().copied())),
+                PROBE_KINDS.join(", ")
+            ));
+        }
+        let needs_url = matches!(kind, "postgres" | "redis" | "http" | "headers" | "webhook");
+        if needs_url && p.url.is_none() {
+            problem(format!("a `{kind}` probe needs `url`"));
+        }
+        if kind == "tls" && p.url.is_none() && p.host.is_none() {
+            problem("a `tls` probe needs `url` or `host`".into());
+        }
+        if kind == "tcp" && (p.host.is_none() || p.port.is_none()) {
+            problem("a `tcp` probe needs `host` and `port`".into());
+        }
+        let choices: [(&str, &Option<String>, &[&str]); 4] = [
+            ("scheme", &p.scheme, &["stripe", "github", "standard"]),
+            ("profile", &p.profile, &["browser", "api"]),
+            ("starttls", &p.starttls, &["smtp"]),
+            ("role", &p.role, &["cache", "store", "queue"]),
+        ];
+        for (field, value, allowed) in choices {
+            if let Some(v) = value {
+                if !allowed.contains(&v.as_str()) {
+                    problem(format!(
+                        "`{field} = \"{v}\"` is not one of {}",
+                        allowed.join(", ")
+                    ));
+                }
+            }
+        }
+        if kind == "webhook" && p.scheme.is_none() {
+            problem("a `webhook` probe needs `scheme` (stripe, github or standard)".into());
+        }
+        for (field, value) in [("timeout", &p.timeout), ("connect_timeout", &p.connect_timeout)] {
+            if let Some(v) = value {
+                if crate::catalog::parse_duration(v).is_none_or(|d| d <= 0.0) {
+                    problem(format!("`{field} = \"{v}\"` is not a duration such as 5s or 500ms"));
+                }
+            }
+        }
+        for e in p.environments.iter().flatten() {
+            if !environments.contains_key(e) {
+                problem(format!(
+                    "probe applies to unknown environment `{e}`{}",
+                    did_you_mean(crate::suggest::closest(
+                        e,
+                        environments.keys().map(String::as_str)
+                    ))
+                ));
+            }
+        }
+        if let Some(name) = &p.name {
+            if let Some(first) = names.insert(name.clone(), line) {
+                problem(format!(
+                    "probe name `{name}` is used twice (first at line {first})"
+                ));
+            }
+        }
+        out.push(p);
+    }
+    out
 }
 
 fn did_you_mean(s: Option<&str>) -> String {

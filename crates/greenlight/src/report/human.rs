@@ -85,6 +85,23 @@ pub fn render_human(report: &Report, project: &str, color: bool) -> String {
             render_finding(&mut out, f, &renderer);
         }
     }
+    if let Some(probes) = &report.probes {
+        let _ = writeln!(out, "── probes ──");
+        let width = probes.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        for p in probes {
+            let status = match p.status {
+                crate::probe::Status::Pass => "pass",
+                crate::probe::Status::Fail => "FAIL",
+                crate::probe::Status::Unknown => "unknown",
+            };
+            let _ = writeln!(
+                out,
+                "{status:7}  {:8}  {:width$}  {}  ({} ms)",
+                p.kind, p.name, p.target, p.duration_ms
+            );
+        }
+        let _ = writeln!(out);
+    }
     let s = &report.summary;
     let verdict = match report.verdict {
         Verdict::Go => "GO",
