@@ -104,7 +104,7 @@ fn plant(dir: &Path) -> Vec<String> {
     canaries
 }
 
-fn assert_no_canary(context: &str, output: &str, canaries: &[String]) {
+pub fn assert_no_canary(context: &str, output: &str, canaries: &[String]) {
     for c in canaries {
         // The first 8 characters are the kept provider prefix (shared with public keys such as
         // a site key); the planted, random part follows.

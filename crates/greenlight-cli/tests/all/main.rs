@@ -4,5 +4,7 @@ mod canary;
 mod cli;
 mod examples;
 mod lifecycle;
+mod probe;
 mod scan;
+mod servers;
 mod support;

@@ -1,0 +1,556 @@
+//! `greenlight probe` against real servers on loopback (see `servers.rs`): every probe kind,
+//! good and bad configurations, timeouts, concurrency, and no secret in any output.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::canary::assert_no_canary;
+use crate::servers::{servers, PG_PASSWORD, REDIS_PASSWORD, STANDARD_SECRET, WEBHOOK_SECRET};
+use crate::support::run;
+
+/// A project with a production and a staging environment whose `.env` files hold `env`, and the
+/// given declarations and probes. Returns the directory.
+fn project(declarations: &str, env: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let s = servers();
+    let manifest = format!(
+        r#"[project]
+name = "probe-test"
+
+[environments.production]
+sources = [".env.production"]
+production = true
+
+[environments.staging]
+sources = [".env.staging"]
+production = false
+
+{declarations}
+"#
+    )
+    .replace("CA_PEM", &s.ca_pem.display().to_string());
+    std::fs::write(dir.path().join("greenlight.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join(".env.production"), env).unwrap();
+    std::fs::write(dir.path().join(".env.staging"), env).unwrap();
+    dir
+}
+
+struct Probed {
+    code: i32,
+    json: Value,
+    stdout: String,
+    stderr: String,
+}
+
+fn probe(dir: &tempfile::TempDir, env: &str, extra: &[&str]) -> Probed {
+    let mut args = vec!["probe", "--env", env, "--format", "json"];
+    args.extend_from_slice(extra);
+    let r = run(dir.path(), &args);
+    let json = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+        panic!("not JSON ({e}):\n{}\n{}", r.stdout, r.stderr);
+    });
+    Probed {
+        code: r.code,
+        json,
+        stdout: r.stdout,
+        stderr: r.stderr,
+    }
+}
+
+impl Probed {
+    /// (check, status, rule, severity) of one probe's checks.
+    fn checks(&self, name: &str) -> Vec<(String, String, String, String)> {
+        let probe = self.json["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no probe `{name}` in {}", self.stdout));
+        probe["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["check"].as_str().unwrap().to_owned(),
+                    c["status"].as_str().unwrap().to_owned(),
+                    c["rule"].as_str().unwrap().to_owned(),
+                    c["severity"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn status_of(&self, name: &str, check: &str) -> String {
+        self.checks(name)
+            .into_iter()
+            .find(|c| c.0 == check)
+            .unwrap_or_else(|| panic!("no check {check} in {name}: {}", self.stdout))
+            .1
+    }
+
+    fn rules(&self) -> Vec<String> {
+        self.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn message_of(&self, rule: &str) -> String {
+        self.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} finding: {}", self.stdout))["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+#[test]
+fn postgres_over_tls_with_a_password_and_hostssl_only_passes() {
+    let s = servers();
+    let dir = project(
+        r#"[vars.DATABASE_URL]
+format = "postgres.url"
+secret = true
+probe = false
+
+[[probes]]
+name = "db"
+kind = "postgres"
+url = "${DATABASE_URL}"
+ca = "CA_PEM"
+"#,
+        &format!(
+            "DATABASE_URL=postgresql://tls_user:{PG_PASSWORD}@127.0.0.1:{}/app?sslmode=verify-full\n",
+            s.pg_tls_port
+        ),
+    );
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.code, 0, "{}{}", p.stdout, p.stderr);
+    for check in ["pg.reachable", "pg.auth_required", "pg.tls_in_use", "pg.tls_enforced", "pg.superuser"] {
+        assert_eq!(p.status_of("db", check), "pass", "{check}: {}", p.stdout);
+    }
+    assert_eq!(p.json["verdict"], "go");
+}
+
+#[test]
+fn postgres_that_also_accepts_plaintext_is_a_warning() {
+    let s = servers();
+    let dir = project(
+        r#"[[probes]]
+name = "db"
+kind = "postgres"
+url = "postgresql://pw_user:${PG_PASSWORD}@127.0.0.1:PORT/app?sslmode=require"
+ca = "CA_PEM"
+"#
+        .replace("PORT", &s.pg_tls_port.to_string())
+        .as_str(),
+        &format!("PG_PASSWORD={PG_PASSWORD}\n"),
+    );
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.status_of("db", "pg.tls_in_use"), "pass");
+    assert_eq!(p.status_of("db", "pg.tls_enforced"), "fail");
+    assert_eq!(p.status_of("db", "pg.auth_required"), "pass");
+    assert!(p.message_of("tls-not-enforced").contains("also accepts unencrypted logins for `pw_user`"));
+    assert_eq!(p.code, 0, "a warning does not block: {}", p.stdout);
+}
+
+#[test]
+fn postgres_trust_login_is_auth_not_required() {
+    let s = servers();
+    let dir = project(
+        &format!(
+            "[[probes]]\nname = \"db\"\nkind = \"postgres\"\nurl = \"postgresql://trust_user@127.0.0.1:{}/app?sslmode=disable\"\n",
+            s.pg_plain_port
+        ),
+        "",
+    );
+    let p = probe(&dir, "staging", &[]);
+    assert_eq!(p.code, 1, "{}", p.stdout);
+    assert_eq!(p.status_of("db", "pg.auth_required"), "fail");
+    assert!(p.message_of("auth-not-required").contains("lets user `trust_user` in without a password"));
+}
+
+#[test]
+fn postgres_without_tls_in_production() {
+    let s = servers();
+    let dir = project(
+        &format!(
+            "[[probes]]\nname = \"plain\"\nkind = \"postgres\"\nurl = \"postgresql://pw_user:{PG_PASSWORD}@127.0.0.1:{port}/app?sslmode=disable\"\n\n\
+             [[probes]]\nname = \"required\"\nkind = \"postgres\"\nurl = \"postgresql://pw_user:{PG_PASSWORD}@127.0.0.1:{port}/app?sslmode=require\"\n",
+            port = s.pg_plain_port
+        ),
+        "",
+    );
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.code, 1);
+    assert_eq!(p.status_of("plain", "pg.reachable"), "pass");
+    assert_eq!(p.status_of("plain", "pg.tls_in_use"), "fail");
+    assert_eq!(p.status_of("required", "pg.tls_in_use"), "fail");
+    // The same server is fine outside production (TLS is judged in production only).
+    let staging = probe(&dir, "staging", &["--only", "plain"]);
+    assert_eq!(staging.code, 0, "{}", staging.stdout);
+}
+
+#[test]
+fn a_postgres_url_variable_implies_a_probe_and_wrong_credentials_are_reported() {
+    let s = servers();
+    let dir = project(
+        "[vars.DATABASE_URL]\nformat = \"postgres.url\"\nsecret = true\n",
+        &format!(
+            "DATABASE_URL=postgresql://pw_user:not-the-password@127.0.0.1:{}/app\n",
+            s.pg_plain_port
+        ),
+    );
+    let p = probe(&dir, "staging", &[]);
+    assert_eq!(p.code, 1);
+    let checks = p.checks("DATABASE_URL");
+    assert_eq!(checks[0].0, "pg.reachable");
+    let m = p.message_of("probe-unreachable");
+    assert!(m.contains("refused user `pw_user`: password authentication failed"), "{m}");
+    assert!(!p.stdout.contains("not-the-password"));
+}
+
+#[test]
+fn redis_with_and_without_a_password_and_over_tls() {
+    let s = servers();
+    let dir = project(
+        &format!(
+            r#"[[probes]]
+name = "open"
+kind = "redis"
+url = "redis://127.0.0.1:{open}"
+role = "cache"
+
+[[probes]]
+name = "auth"
+kind = "redis"
+url = "redis://:${{REDIS_PASSWORD}}@127.0.0.1:{auth}/0"
+
+[[probes]]
+name = "tls"
+kind = "redis"
+url = "rediss://:${{REDIS_PASSWORD}}@127.0.0.1:{tls}"
+ca = "CA_PEM"
+role = "queue"
+"#,
+            open = s.redis_open_port,
+            auth = s.redis_auth_port,
+            tls = s.redis_tls_port
+        ),
+        &format!("REDIS_PASSWORD={REDIS_PASSWORD}\n"),
+    );
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.status_of("open", "redis.auth_required"), "fail");
+    assert_eq!(p.status_of("open", "redis.tls"), "fail");
+    assert_eq!(p.status_of("open", "redis.maxmemory_policy"), "fail");
+    assert_eq!(p.status_of("auth", "redis.reachable"), "pass");
+    assert_eq!(p.status_of("auth", "redis.auth_required"), "pass");
+    assert_eq!(p.status_of("auth", "redis.settings"), "fail");
+    assert_eq!(p.status_of("tls", "redis.tls"), "pass");
+    assert_eq!(p.status_of("tls", "redis.auth_required"), "pass");
+    // A queue without persistence loses jobs.
+    assert_eq!(p.status_of("tls", "redis.persistence"), "fail");
+    assert!(p.message_of("auth-not-required").contains("answers commands without a password"));
+    assert_eq!(p.code, 1);
+}
+
+fn http_probe(name: &str, kind: &str, url: &str, extra: &str) -> String {
+    format!("[[probes]]\nname = \"{name}\"\nkind = \"{kind}\"\nurl = \"{url}\"\nca = \"CA_PEM\"\n{extra}\n")
+}
+
+#[test]
+fn health_endpoints_in_every_format() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let probes = [
+        http_probe("pass", "http", &format!("{base}/health/pass"), "expect_version = \"1.4.2\""),
+        http_probe("plain", "http", &format!("{base}/plain"), ""),
+        http_probe("fail", "http", &format!("{base}/health/fail"), ""),
+        http_probe("fail200", "http", &format!("{base}/health/fail-behind-200"), ""),
+        http_probe("actuator", "http", &format!("{base}/health/actuator-down"), ""),
+        http_probe("old", "http", &format!("{base}/health/pass"), "expect_version = \"2.0.0\""),
+    ]
+    .concat();
+    let p = probe(&project(&probes, ""), "production", &[]);
+    assert_eq!(p.status_of("pass", "health.version_matches"), "pass");
+    assert!(p.checks("plain").iter().all(|c| c.1 == "pass"));
+    assert_eq!(p.status_of("fail", "health.http_status"), "fail");
+    assert_eq!(p.status_of("fail200", "health.body_status"), "fail");
+    assert_eq!(p.status_of("actuator", "health.http_status"), "fail");
+    assert_eq!(p.status_of("old", "health.version_matches"), "fail");
+    let messages: Vec<&str> = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "health-check-failing")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(messages.iter().any(|m| m.contains("postgres:connections [db-1] (fail: connection pool exhausted)")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("db (DOWN)")));
+    assert!(messages.iter().any(|m| m.contains("serves version `1.4.2`, not the expected `2.0.0`")));
+    assert_eq!(p.code, 1);
+}
+
+#[test]
+fn tls_certificates_valid_expired_and_for_another_host() {
+    let s = servers();
+    let probes = [
+        http_probe(
+            "valid",
+            "tls",
+            &format!("https://localhost:{}/", s.https_port),
+            &format!("http_url = \"http://localhost:{}/\"", s.http_port),
+        ),
+        http_probe("expired", "tls", &format!("https://localhost:{}/", s.https_expired_port), ""),
+        http_probe("wronghost", "tls", &format!("https://localhost:{}/", s.https_wrong_host_port), ""),
+        http_probe(
+            "soon",
+            "tls",
+            &format!("https://localhost:{}/", s.https_port),
+            "expiry_days = 10000",
+        ),
+        http_probe(
+            "noredirect",
+            "tls",
+            &format!("https://localhost:{}/", s.https_port),
+            &format!("http_url = \"http://localhost:{}/plain\"", s.http_port),
+        ),
+    ]
+    .concat();
+    let p = probe(&project(&probes, ""), "production", &[]);
+    assert_eq!(p.status_of("valid", "tls.cert.trusted"), "pass");
+    assert_eq!(p.status_of("valid", "tls.cert.expiry"), "pass");
+    assert_eq!(p.status_of("valid", "tls.protocol"), "pass");
+    assert_eq!(p.status_of("valid", "http.redirect.https"), "pass");
+    assert_eq!(p.status_of("expired", "tls.cert.trusted"), "fail");
+    assert_eq!(p.status_of("wronghost", "tls.cert.trusted"), "fail");
+    assert_eq!(p.status_of("soon", "tls.cert.expiry"), "fail");
+    assert_eq!(p.status_of("noredirect", "http.redirect.https"), "fail");
+    let invalid: Vec<String> = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "tls-certificate-invalid")
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(invalid.iter().any(|m| m.contains("expired 2021-01-01")), "{invalid:?}");
+    assert!(invalid.iter().any(|m| m.contains("is for wrong.test, not localhost")), "{invalid:?}");
+    assert!(p.rules().contains(&"tls-certificate-expiring".to_owned()));
+    // An HTTP probe against the expired certificate fails verification, as clients would.
+    let p = probe(
+        &project(&http_probe("h", "http", &format!("https://localhost:{}/plain", s.https_expired_port), ""), ""),
+        "production",
+        &[],
+    );
+    assert_eq!(p.rules(), ["tls-certificate-invalid"]);
+}
+
+#[test]
+fn security_headers_good_and_bad() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let probes = [
+        http_probe("good", "headers", &format!("{base}/headers/good"), ""),
+        http_probe("bad", "headers", &format!("{base}/headers/bad"), ""),
+    ]
+    .concat();
+    let p = probe(&project(&probes, ""), "production", &[]);
+    assert!(p.checks("good").iter().all(|c| c.1 == "pass"), "{:?}", p.checks("good"));
+    for check in [
+        "http.hsts.max_age",
+        "http.csp.unsafe_inline",
+        "http.framing",
+        "http.nosniff",
+        "http.cookies",
+        "http.cors.credentialed_reflection",
+    ] {
+        assert_eq!(p.status_of("bad", check), "fail", "{check}");
+    }
+    assert_eq!(p.code, 1);
+    assert!(!p.stdout.contains("s3ss10n-v4lue"), "cookie values never appear");
+}
+
+#[test]
+fn webhook_endpoints_that_verify_and_one_that_does_not() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let probes = [
+        http_probe(
+            "stripe",
+            "webhook",
+            &format!("{base}/webhook/stripe-verified"),
+            "scheme = \"stripe\"\nsecret = \"${STRIPE_WEBHOOK_SECRET}\"\npositive_control = true",
+        ),
+        http_probe(
+            "standard",
+            "webhook",
+            &format!("{base}/webhook/standard-verified"),
+            "scheme = \"standard\"\nsecret = \"${SVIX_SECRET}\"\npositive_control = true",
+        ),
+        http_probe(
+            "naive",
+            "webhook",
+            &format!("{base}/webhook/naive"),
+            "scheme = \"stripe\"\nsecret = \"${STRIPE_WEBHOOK_SECRET}\"",
+        ),
+        http_probe(
+            "wrongsecret",
+            "webhook",
+            &format!("{base}/webhook/stripe-verified"),
+            "scheme = \"stripe\"\nsecret = \"whsec_not_the_deployed_one\"\npositive_control = true",
+        ),
+    ]
+    .concat();
+    let env = format!("STRIPE_WEBHOOK_SECRET={WEBHOOK_SECRET}\nSVIX_SECRET={STANDARD_SECRET}\n");
+    let p = probe(&project(&probes, &env), "production", &[]);
+    for name in ["stripe", "standard"] {
+        let checks = p.checks(name);
+        assert_eq!(checks.len(), 7, "{checks:?}");
+        assert!(checks.iter().all(|c| c.1 == "pass"), "{name}: {checks:?}");
+    }
+    let naive = p.checks("naive");
+    for check in [
+        "webhook.rejects_unsigned",
+        "webhook.rejects_malformed",
+        "webhook.rejects_bad_signature",
+        "webhook.rejects_tampered_body",
+        "webhook.rejects_stale",
+        "webhook.rejects_future",
+    ] {
+        assert!(naive.iter().any(|c| c.0 == check && c.1 == "fail"), "{check}: {naive:?}");
+    }
+    assert_eq!(p.status_of("wrongsecret", "webhook.positive_control"), "fail");
+    assert!(p.message_of("webhook-accepts-unsigned").contains("accepted a request without a signature (HTTP 200)"));
+    assert!(p.rules().contains(&"webhook-rejects-signed".to_owned()));
+    assert_eq!(p.code, 1);
+}
+
+#[test]
+fn tcp_and_smtp_starttls() {
+    let s = servers();
+    let probes = format!(
+        "[[probes]]\nname = \"smtp\"\nkind = \"tcp\"\nhost = \"localhost\"\nport = {}\nstarttls = \"smtp\"\nca = \"CA_PEM\"\n\n\
+         [[probes]]\nname = \"smtp-plain\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}\nstarttls = \"smtp\"\n\n\
+         [[probes]]\nname = \"closed\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {}\n",
+        s.smtp_starttls_port, s.smtp_plain_port, s.closed_port
+    );
+    let p = probe(&project(&probes, ""), "production", &[]);
+    assert!(p.checks("smtp").iter().all(|c| c.1 == "pass"), "{:?}", p.checks("smtp"));
+    assert_eq!(p.status_of("smtp-plain", "smtp.starttls"), "fail");
+    assert_eq!(p.status_of("closed", "tcp.reachable"), "fail");
+    let m = p.message_of("probe-unreachable");
+    assert!(
+        m.contains(&format!("cannot connect to 127.0.0.1:{}: connection refused (os error 111)", s.closed_port)),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_blackholed_peer_ends_at_the_timeout_with_a_clear_finding() {
+    let s = servers();
+    let probes = format!(
+        "[[probes]]\nname = \"hole\"\nkind = \"http\"\nurl = \"http://127.0.0.1:{}/health\"\ntimeout = \"1s\"\n\n\
+         [[probes]]\nname = \"hole-db\"\nkind = \"postgres\"\nurl = \"postgresql://app:x@127.0.0.1:{}/app\"\ntimeout = \"1s\"\n",
+        s.blackhole_port, s.blackhole_port
+    );
+    let started = Instant::now();
+    let p = probe(&project(&probes, ""), "staging", &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(p.code, 1);
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    let unreachable: Vec<&str> = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "probe-unreachable")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(unreachable.len(), 2, "{}", p.stdout);
+    let port = s.blackhole_port.to_string();
+    assert!(unreachable.iter().all(|m| m.contains(&port) && m.contains("1s")), "{unreachable:?}");
+}
+
+#[test]
+fn ten_slow_probes_take_about_as_long_as_one() {
+    let s = servers();
+    let probes: String = (0..10)
+        .map(|i| {
+            http_probe(
+                &format!("slow{i}"),
+                "http",
+                &format!("https://127.0.0.1:{}/slow", s.https_port),
+                "timeout = \"5s\"",
+            )
+        })
+        .collect();
+    let dir = project(&probes, "");
+    let started = Instant::now();
+    let p = probe(&dir, "production", &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(p.code, 0, "{}", p.stdout);
+    assert_eq!(p.json["probes"].as_array().unwrap().len(), 10);
+    for probe in p.json["probes"].as_array().unwrap() {
+        assert!(probe["duration_ms"].as_u64().unwrap() >= 1000);
+    }
+    assert!(elapsed < Duration::from_secs(2), "ten 1-second probes took {elapsed:?}");
+}
+
+#[test]
+fn probe_outputs_never_contain_secrets() {
+    let s = servers();
+    let probes = format!(
+        "[vars.DATABASE_URL]\nformat = \"postgres.url\"\nsecret = true\n\n\
+         [vars.REDIS_URL]\nformat = \"redis.url\"\nsecret = true\n\n\
+         [vars.STRIPE_WEBHOOK_SECRET]\nformat = \"stripe.webhook_secret\"\nsecret = true\n\n{}",
+        http_probe(
+            "hook",
+            "webhook",
+            &format!("https://127.0.0.1:{}/webhook/naive?token=${{STRIPE_WEBHOOK_SECRET}}", s.https_port),
+            "scheme = \"stripe\"\nsecret = \"${STRIPE_WEBHOOK_SECRET}\"\npositive_control = true",
+        )
+    );
+    let env = format!(
+        "DATABASE_URL=postgresql://pw_user:{PG_PASSWORD}@127.0.0.1:{}/app\n\
+         REDIS_URL=redis://:{REDIS_PASSWORD}@127.0.0.1:{}\n\
+         STRIPE_WEBHOOK_SECRET={WEBHOOK_SECRET}\n",
+        s.pg_tls_port, s.redis_open_port
+    );
+    let dir = project(&probes, &env);
+    let canaries = [PG_PASSWORD.to_owned(), REDIS_PASSWORD.to_owned(), WEBHOOK_SECRET.to_owned()];
+    for env in ["production", "staging"] {
+        for format in ["human", "json", "sarif"] {
+            let r = run(dir.path(), &["probe", "--env", env, "--format", format]);
+            assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+            assert_no_canary(&format!("probe {env} {format}"), &r.stdout, &canaries);
+            assert_no_canary(&format!("probe {env} {format} stderr"), &r.stderr, &canaries);
+        }
+    }
+}
+
+#[test]
+fn bad_probe_declarations_are_clear_errors() {
+    let dir = project(
+        "[[probes]]\nkind = \"postgress\"\nurl = \"x\"\n\n[[probes]]\nkind = \"webhook\"\nurl = \"https://x\"\nscheme = \"paypal\"\n\n[[probes]]\nkind = \"tcp\"\nhost = \"x\"\n",
+        "",
+    );
+    let r = run(dir.path(), &["probe", "--env", "production"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown probe kind `postgress`; did you mean `postgres`?"), "{}", r.stderr);
+    assert!(r.stderr.contains("`scheme = \"paypal\"` is not one of stripe, github, standard"));
+    assert!(r.stderr.contains("a `tcp` probe needs `host` and `port`"));
+    let dir = project("[[probes]]\nname = \"a\"\nkind = \"http\"\nurl = \"${MISSING}/health\"\n", "");
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.rules(), ["probe-inconclusive"]);
+    assert!(p.message_of("probe-inconclusive").contains("references `${MISSING}`"));
+    let r = run(dir.path(), &["probe", "--env", "production", "--only", "b"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no probe named `b`"), "{}", r.stderr);
+}
