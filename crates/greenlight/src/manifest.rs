@@ -268,7 +268,9 @@ pub struct ProbeSpec {
 }
 
 /// The probe kinds, in the order `docs/probe.md` describes them.
-pub const PROBE_KINDS: &[&str] = &["postgres", "redis", "http", "tls", "headers", "webhook", "tcp"];
+pub const PROBE_KINDS: &[&str] = &[
+    "postgres", "redis", "http", "tls", "headers", "webhook", "tcp",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -627,10 +629,15 @@ fn validate_probes(
         if kind == "webhook" && p.scheme.is_none() {
             problem("a `webhook` probe needs `scheme` (stripe, github or standard)".into());
         }
-        for (field, value) in [("timeout", &p.timeout), ("connect_timeout", &p.connect_timeout)] {
+        for (field, value) in [
+            ("timeout", &p.timeout),
+            ("connect_timeout", &p.connect_timeout),
+        ] {
             if let Some(v) = value {
                 if crate::catalog::parse_duration(v).is_none_or(|d| d <= 0.0) {
-                    problem(format!("`{field} = \"{v}\"` is not a duration such as 5s or 500ms"));
+                    problem(format!(
+                        "`{field} = \"{v}\"` is not a duration such as 5s or 500ms"
+                    ));
                 }
             }
         }

@@ -7,7 +7,7 @@ fn help_lists_the_commands() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(dir.path(), &["--help"]);
     assert_eq!(r.code, 0);
-    for c in ["check", "env", "rules", "explain", "formats"] {
+    for c in ["check", "probe", "env", "rules", "explain", "formats"] {
         assert!(r.stdout.contains(c), "{c}");
     }
 }
@@ -23,7 +23,9 @@ fn rules_and_explain_cover_every_rule() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 23);
+    // 23 check rules and 12 probe rules.
+    assert_eq!(ids.len(), 35);
+    assert!(ids.contains(&"webhook-accepts-unsigned"));
     for id in ids {
         let e = run(dir.path(), &["explain", id]);
         assert_eq!(e.code, 0);

@@ -134,7 +134,13 @@ ca = "CA_PEM"
     );
     let p = probe(&dir, "production", &[]);
     assert_eq!(p.code, 0, "{}{}", p.stdout, p.stderr);
-    for check in ["pg.reachable", "pg.auth_required", "pg.tls_in_use", "pg.tls_enforced", "pg.superuser"] {
+    for check in [
+        "pg.reachable",
+        "pg.auth_required",
+        "pg.tls_in_use",
+        "pg.tls_enforced",
+        "pg.superuser",
+    ] {
         assert_eq!(p.status_of("db", check), "pass", "{check}: {}", p.stdout);
     }
     assert_eq!(p.json["verdict"], "go");
@@ -158,7 +164,9 @@ ca = "CA_PEM"
     assert_eq!(p.status_of("db", "pg.tls_in_use"), "pass");
     assert_eq!(p.status_of("db", "pg.tls_enforced"), "fail");
     assert_eq!(p.status_of("db", "pg.auth_required"), "pass");
-    assert!(p.message_of("tls-not-enforced").contains("also accepts unencrypted logins for `pw_user`"));
+    assert!(p
+        .message_of("tls-not-enforced")
+        .contains("also accepts unencrypted logins for `pw_user`"));
     assert_eq!(p.code, 0, "a warning does not block: {}", p.stdout);
 }
 
@@ -175,7 +183,9 @@ fn postgres_trust_login_is_auth_not_required() {
     let p = probe(&dir, "staging", &[]);
     assert_eq!(p.code, 1, "{}", p.stdout);
     assert_eq!(p.status_of("db", "pg.auth_required"), "fail");
-    assert!(p.message_of("auth-not-required").contains("lets user `trust_user` in without a password"));
+    assert!(p
+        .message_of("auth-not-required")
+        .contains("lets user `trust_user` in without a password"));
 }
 
 #[test]
@@ -214,7 +224,10 @@ fn a_postgres_url_variable_implies_a_probe_and_wrong_credentials_are_reported() 
     let checks = p.checks("DATABASE_URL");
     assert_eq!(checks[0].0, "pg.reachable");
     let m = p.message_of("probe-unreachable");
-    assert!(m.contains("refused user `pw_user`: password authentication failed"), "{m}");
+    assert!(
+        m.contains("refused user `pw_user`: password authentication failed"),
+        "{m}"
+    );
     assert!(!p.stdout.contains("not-the-password"));
 }
 
@@ -258,7 +271,9 @@ role = "queue"
     assert_eq!(p.status_of("tls", "redis.auth_required"), "pass");
     // A queue without persistence loses jobs.
     assert_eq!(p.status_of("tls", "redis.persistence"), "fail");
-    assert!(p.message_of("auth-not-required").contains("answers commands without a password"));
+    assert!(p
+        .message_of("auth-not-required")
+        .contains("answers commands without a password"));
     assert_eq!(p.code, 1);
 }
 
@@ -271,12 +286,32 @@ fn health_endpoints_in_every_format() {
     let s = servers();
     let base = format!("https://127.0.0.1:{}", s.https_port);
     let probes = [
-        http_probe("pass", "http", &format!("{base}/health/pass"), "expect_version = \"1.4.2\""),
+        http_probe(
+            "pass",
+            "http",
+            &format!("{base}/health/pass"),
+            "expect_version = \"1.4.2\"",
+        ),
         http_probe("plain", "http", &format!("{base}/plain"), ""),
         http_probe("fail", "http", &format!("{base}/health/fail"), ""),
-        http_probe("fail200", "http", &format!("{base}/health/fail-behind-200"), ""),
-        http_probe("actuator", "http", &format!("{base}/health/actuator-down"), ""),
-        http_probe("old", "http", &format!("{base}/health/pass"), "expect_version = \"2.0.0\""),
+        http_probe(
+            "fail200",
+            "http",
+            &format!("{base}/health/fail-behind-200"),
+            "",
+        ),
+        http_probe(
+            "actuator",
+            "http",
+            &format!("{base}/health/actuator-down"),
+            "",
+        ),
+        http_probe(
+            "old",
+            "http",
+            &format!("{base}/health/pass"),
+            "expect_version = \"2.0.0\"",
+        ),
     ]
     .concat();
     let p = probe(&project(&probes, ""), "production", &[]);
@@ -293,9 +328,16 @@ fn health_endpoints_in_every_format() {
         .filter(|f| f["rule"] == "health-check-failing")
         .map(|f| f["message"].as_str().unwrap())
         .collect();
-    assert!(messages.iter().any(|m| m.contains("postgres:connections [db-1] (fail: connection pool exhausted)")), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("postgres:connections [db-1] (fail: connection pool exhausted)")),
+        "{messages:?}"
+    );
     assert!(messages.iter().any(|m| m.contains("db (DOWN)")));
-    assert!(messages.iter().any(|m| m.contains("serves version `1.4.2`, not the expected `2.0.0`")));
+    assert!(messages
+        .iter()
+        .any(|m| m.contains("serves version `1.4.2`, not the expected `2.0.0`")));
     assert_eq!(p.code, 1);
 }
 
@@ -309,8 +351,18 @@ fn tls_certificates_valid_expired_and_for_another_host() {
             &format!("https://localhost:{}/", s.https_port),
             &format!("http_url = \"http://localhost:{}/\"", s.http_port),
         ),
-        http_probe("expired", "tls", &format!("https://localhost:{}/", s.https_expired_port), ""),
-        http_probe("wronghost", "tls", &format!("https://localhost:{}/", s.https_wrong_host_port), ""),
+        http_probe(
+            "expired",
+            "tls",
+            &format!("https://localhost:{}/", s.https_expired_port),
+            "",
+        ),
+        http_probe(
+            "wronghost",
+            "tls",
+            &format!("https://localhost:{}/", s.https_wrong_host_port),
+            "",
+        ),
         http_probe(
             "soon",
             "tls",
@@ -341,12 +393,28 @@ fn tls_certificates_valid_expired_and_for_another_host() {
         .filter(|f| f["rule"] == "tls-certificate-invalid")
         .map(|f| f["message"].as_str().unwrap().to_owned())
         .collect();
-    assert!(invalid.iter().any(|m| m.contains("expired 2021-01-01")), "{invalid:?}");
-    assert!(invalid.iter().any(|m| m.contains("is for wrong.test, not localhost")), "{invalid:?}");
+    assert!(
+        invalid.iter().any(|m| m.contains("expired 2021-01-01")),
+        "{invalid:?}"
+    );
+    assert!(
+        invalid
+            .iter()
+            .any(|m| m.contains("is for wrong.test, not localhost")),
+        "{invalid:?}"
+    );
     assert!(p.rules().contains(&"tls-certificate-expiring".to_owned()));
     // An HTTP probe against the expired certificate fails verification, as clients would.
     let p = probe(
-        &project(&http_probe("h", "http", &format!("https://localhost:{}/plain", s.https_expired_port), ""), ""),
+        &project(
+            &http_probe(
+                "h",
+                "http",
+                &format!("https://localhost:{}/plain", s.https_expired_port),
+                "",
+            ),
+            "",
+        ),
         "production",
         &[],
     );
@@ -363,7 +431,11 @@ fn security_headers_good_and_bad() {
     ]
     .concat();
     let p = probe(&project(&probes, ""), "production", &[]);
-    assert!(p.checks("good").iter().all(|c| c.1 == "pass"), "{:?}", p.checks("good"));
+    assert!(
+        p.checks("good").iter().all(|c| c.1 == "pass"),
+        "{:?}",
+        p.checks("good")
+    );
     for check in [
         "http.hsts.max_age",
         "http.csp.unsafe_inline",
@@ -375,7 +447,10 @@ fn security_headers_good_and_bad() {
         assert_eq!(p.status_of("bad", check), "fail", "{check}");
     }
     assert_eq!(p.code, 1);
-    assert!(!p.stdout.contains("s3ss10n-v4lue"), "cookie values never appear");
+    assert!(
+        !p.stdout.contains("s3ss10n-v4lue"),
+        "cookie values never appear"
+    );
 }
 
 #[test]
@@ -425,10 +500,18 @@ fn webhook_endpoints_that_verify_and_one_that_does_not() {
         "webhook.rejects_stale",
         "webhook.rejects_future",
     ] {
-        assert!(naive.iter().any(|c| c.0 == check && c.1 == "fail"), "{check}: {naive:?}");
+        assert!(
+            naive.iter().any(|c| c.0 == check && c.1 == "fail"),
+            "{check}: {naive:?}"
+        );
     }
-    assert_eq!(p.status_of("wrongsecret", "webhook.positive_control"), "fail");
-    assert!(p.message_of("webhook-accepts-unsigned").contains("accepted a request without a signature (HTTP 200)"));
+    assert_eq!(
+        p.status_of("wrongsecret", "webhook.positive_control"),
+        "fail"
+    );
+    assert!(p
+        .message_of("webhook-accepts-unsigned")
+        .contains("accepted a request without a signature (HTTP 200)"));
     assert!(p.rules().contains(&"webhook-rejects-signed".to_owned()));
     assert_eq!(p.code, 1);
 }
@@ -443,12 +526,19 @@ fn tcp_and_smtp_starttls() {
         s.smtp_starttls_port, s.smtp_plain_port, s.closed_port
     );
     let p = probe(&project(&probes, ""), "production", &[]);
-    assert!(p.checks("smtp").iter().all(|c| c.1 == "pass"), "{:?}", p.checks("smtp"));
+    assert!(
+        p.checks("smtp").iter().all(|c| c.1 == "pass"),
+        "{:?}",
+        p.checks("smtp")
+    );
     assert_eq!(p.status_of("smtp-plain", "smtp.starttls"), "fail");
     assert_eq!(p.status_of("closed", "tcp.reachable"), "fail");
     let m = p.message_of("probe-unreachable");
     assert!(
-        m.contains(&format!("cannot connect to 127.0.0.1:{}: connection refused (os error 111)", s.closed_port)),
+        m.contains(&format!(
+            "cannot connect to 127.0.0.1:{}: connection refused (os error 111)",
+            s.closed_port
+        )),
         "{m}"
     );
 }
@@ -475,7 +565,12 @@ fn a_blackholed_peer_ends_at_the_timeout_with_a_clear_finding() {
         .collect();
     assert_eq!(unreachable.len(), 2, "{}", p.stdout);
     let port = s.blackhole_port.to_string();
-    assert!(unreachable.iter().all(|m| m.contains(&port) && m.contains("1s")), "{unreachable:?}");
+    assert!(
+        unreachable
+            .iter()
+            .all(|m| m.contains(&port) && m.contains("1s")),
+        "{unreachable:?}"
+    );
 }
 
 #[test]
@@ -500,7 +595,10 @@ fn ten_slow_probes_take_about_as_long_as_one() {
     for probe in p.json["probes"].as_array().unwrap() {
         assert!(probe["duration_ms"].as_u64().unwrap() >= 1000);
     }
-    assert!(elapsed < Duration::from_secs(2), "ten 1-second probes took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "ten 1-second probes took {elapsed:?}"
+    );
 }
 
 #[test]
@@ -513,7 +611,10 @@ fn probe_outputs_never_contain_secrets() {
         http_probe(
             "hook",
             "webhook",
-            &format!("https://127.0.0.1:{}/webhook/naive?token=${{STRIPE_WEBHOOK_SECRET}}", s.https_port),
+            &format!(
+                "https://127.0.0.1:{}/webhook/naive?token=${{STRIPE_WEBHOOK_SECRET}}",
+                s.https_port
+            ),
             "scheme = \"stripe\"\nsecret = \"${STRIPE_WEBHOOK_SECRET}\"\npositive_control = true",
         )
     );
@@ -524,13 +625,21 @@ fn probe_outputs_never_contain_secrets() {
         s.pg_tls_port, s.redis_open_port
     );
     let dir = project(&probes, &env);
-    let canaries = [PG_PASSWORD.to_owned(), REDIS_PASSWORD.to_owned(), WEBHOOK_SECRET.to_owned()];
+    let canaries = [
+        PG_PASSWORD.to_owned(),
+        REDIS_PASSWORD.to_owned(),
+        WEBHOOK_SECRET.to_owned(),
+    ];
     for env in ["production", "staging"] {
         for format in ["human", "json", "sarif"] {
             let r = run(dir.path(), &["probe", "--env", env, "--format", format]);
             assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
             assert_no_canary(&format!("probe {env} {format}"), &r.stdout, &canaries);
-            assert_no_canary(&format!("probe {env} {format} stderr"), &r.stderr, &canaries);
+            assert_no_canary(
+                &format!("probe {env} {format} stderr"),
+                &r.stderr,
+                &canaries,
+            );
         }
     }
 }
@@ -543,13 +652,25 @@ fn bad_probe_declarations_are_clear_errors() {
     );
     let r = run(dir.path(), &["probe", "--env", "production"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("unknown probe kind `postgress`; did you mean `postgres`?"), "{}", r.stderr);
-    assert!(r.stderr.contains("`scheme = \"paypal\"` is not one of stripe, github, standard"));
+    assert!(
+        r.stderr
+            .contains("unknown probe kind `postgress`; did you mean `postgres`?"),
+        "{}",
+        r.stderr
+    );
+    assert!(r
+        .stderr
+        .contains("`scheme = \"paypal\"` is not one of stripe, github, standard"));
     assert!(r.stderr.contains("a `tcp` probe needs `host` and `port`"));
-    let dir = project("[[probes]]\nname = \"a\"\nkind = \"http\"\nurl = \"${MISSING}/health\"\n", "");
+    let dir = project(
+        "[[probes]]\nname = \"a\"\nkind = \"http\"\nurl = \"${MISSING}/health\"\n",
+        "",
+    );
     let p = probe(&dir, "production", &[]);
     assert_eq!(p.rules(), ["probe-inconclusive"]);
-    assert!(p.message_of("probe-inconclusive").contains("references `${MISSING}`"));
+    assert!(p
+        .message_of("probe-inconclusive")
+        .contains("references `${MISSING}`"));
     let r = run(dir.path(), &["probe", "--env", "production", "--only", "b"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no probe named `b`"), "{}", r.stderr);

@@ -82,9 +82,8 @@ fn pki() -> Pki {
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
     let leaf = |names: &[&str], expired: bool| {
-        let mut p =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
+        let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .unwrap();
         p.distinguished_name.push(DnType::CommonName, names[0]);
         if expired {
             p.not_before = rcgen::date_time_ymd(2020, 1, 1);
@@ -107,10 +106,8 @@ fn pki() -> Pki {
 
 fn server_config(cert_pem: &str, key_pem: &str) -> Arc<rustls::ServerConfig> {
     let certs: Vec<_> = rustls_pem_certs(cert_pem);
-    let key = rustls::pki_types::PrivateKeyDer::try_from(
-        base64_pem_body(key_pem, "PRIVATE KEY"),
-    )
-    .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(base64_pem_body(key_pem, "PRIVATE KEY"))
+        .unwrap();
     Arc::new(
         rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -130,7 +127,9 @@ fn base64_pem_body(pem: &str, label: &str) -> Vec<u8> {
     let start = pem.find(&begin).unwrap() + begin.len();
     let stop = pem.find(&end).unwrap();
     let b64: String = pem[start..stop].split_whitespace().collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
 }
 
 fn rustls_pem_certs(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {
@@ -164,7 +163,9 @@ kill -INT $child 2>/dev/null; wait $child"#;
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(log).unwrap())
         .stderr(std::fs::File::create(log.with_extension("err")).unwrap());
-    cmd.spawn().unwrap();
+    // Not waited for: the watchdog lives as long as this test process and ends with it.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = cmd.spawn().unwrap();
 }
 
 fn is_root() -> bool {
@@ -189,7 +190,10 @@ fn wait_for_port(port: u16, what: &str, log: &Path) {
 
 fn pg_bin() -> PathBuf {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path().join("bin"))).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions
@@ -224,12 +228,24 @@ fn start_postgres(dir: &Path, port: u16, tls: Option<(&str, &str)>) {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     if user.is_some() {
-        run_ok(None, Path::new("chown"), &["-R", "postgres:postgres", dir.to_str().unwrap()]);
+        run_ok(
+            None,
+            Path::new("chown"),
+            &["-R", "postgres:postgres", dir.to_str().unwrap()],
+        );
     }
     run_ok(
         user,
         &bin.join("initdb"),
-        &["-D", data.to_str().unwrap(), "-U", "postgres", "-A", "trust", "--no-sync"],
+        &[
+            "-D",
+            data.to_str().unwrap(),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+        ],
     );
     let mut conf = format!(
         "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\nfsync = off\npassword_encryption = 'scram-sha-256'\n",
@@ -239,9 +255,17 @@ fn start_postgres(dir: &Path, port: u16, tls: Option<(&str, &str)>) {
     if let Some((cert, key)) = tls {
         std::fs::write(data.join("server.crt"), cert).unwrap();
         std::fs::write(data.join("server.key"), key).unwrap();
-        run_ok(None, Path::new("chmod"), &["600", data.join("server.key").to_str().unwrap()]);
+        run_ok(
+            None,
+            Path::new("chmod"),
+            &["600", data.join("server.key").to_str().unwrap()],
+        );
         if user.is_some() {
-            run_ok(None, Path::new("chown"), &["-R", "postgres:postgres", data.to_str().unwrap()]);
+            run_ok(
+                None,
+                Path::new("chown"),
+                &["-R", "postgres:postgres", data.to_str().unwrap()],
+            );
         }
         conf.push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
         hba.push_str("hostssl all tls_user 127.0.0.1/32 scram-sha-256\n");
@@ -263,7 +287,11 @@ fn start_postgres(dir: &Path, port: u16, tls: Option<(&str, &str)>) {
     append("postgresql.conf", &conf);
     append("pg_hba.conf", &hba);
     if user.is_some() {
-        run_ok(None, Path::new("chown"), &["-R", "postgres:postgres", data.to_str().unwrap()]);
+        run_ok(
+            None,
+            Path::new("chown"),
+            &["-R", "postgres:postgres", data.to_str().unwrap()],
+        );
     }
     let log = dir.join("postgres.log");
     spawn_watched(
@@ -282,8 +310,20 @@ fn start_postgres(dir: &Path, port: u16, tls: Option<(&str, &str)>) {
     let port_s = port.to_string();
     let dir_s = dir.display().to_string();
     let args = [
-        "-h", &dir_s, "-p", &port_s, "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-        "-c", &roles, "-c", "CREATE DATABASE app",
+        "-h",
+        &dir_s,
+        "-p",
+        &port_s,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        &roles,
+        "-c",
+        "CREATE DATABASE app",
     ];
     for attempt in 0..100 {
         let out = match user {
@@ -298,7 +338,11 @@ fn start_postgres(dir: &Path, port: u16, tls: Option<(&str, &str)>) {
         if out.status.success() {
             return;
         }
-        assert!(attempt < 99, "psql: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            attempt < 99,
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -380,7 +424,9 @@ fn standard_verifies(id: Option<&str>, ts: Option<&str>, sig: Option<&str>, body
     let (Some(id), Some(ts), Some(sig)) = (id, ts, sig) else {
         return false;
     };
-    let Ok(t) = ts.parse::<i64>() else { return false };
+    let Ok(t) = ts.parse::<i64>() else {
+        return false;
+    };
     let key = base64::engine::general_purpose::STANDARD
         .decode(STANDARD_SECRET.strip_prefix("whsec_").unwrap())
         .unwrap();
@@ -391,7 +437,10 @@ fn standard_verifies(id: Option<&str>, ts: Option<&str>, sig: Option<&str>, body
     sig.split(' ').any(|s| s == format!("v1,{expected}")) && (now() - t).abs() <= 300
 }
 
-async fn route(req: Request<Incoming>, https_port: u16) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(
+    req: Request<Incoming>,
+    https_port: u16,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     let header = |n: &str| {
@@ -407,7 +456,12 @@ async fn route(req: Request<Incoming>, https_port: u16) -> Result<Response<Full<
         header("webhook-timestamp"),
         header("webhook-signature"),
     );
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let json = [("content-type", "application/health+json")];
     Ok(match path.as_str() {
         "/" if method == hyper::Method::GET => response(
@@ -435,18 +489,30 @@ async fn route(req: Request<Incoming>, https_port: u16) -> Result<Response<Full<
         "/headers/good" => response(
             200,
             &[
-                ("strict-transport-security", "max-age=63072000; includeSubDomains"),
-                ("content-security-policy", "default-src 'self'; script-src 'self' 'nonce-r4nd0m'; frame-ancestors 'none'"),
+                (
+                    "strict-transport-security",
+                    "max-age=63072000; includeSubDomains",
+                ),
+                (
+                    "content-security-policy",
+                    "default-src 'self'; script-src 'self' 'nonce-r4nd0m'; frame-ancestors 'none'",
+                ),
                 ("x-content-type-options", "nosniff"),
                 ("referrer-policy", "strict-origin-when-cross-origin"),
-                ("set-cookie", "session=s3ss10n-v4lue; Path=/; Secure; HttpOnly; SameSite=Lax"),
+                (
+                    "set-cookie",
+                    "session=s3ss10n-v4lue; Path=/; Secure; HttpOnly; SameSite=Lax",
+                ),
             ],
             "<!doctype html><title>good</title>",
         ),
         "/headers/bad" => {
             let mut headers = vec![
                 ("set-cookie", "sessionid=s3ss10n-v4lue; Path=/".to_owned()),
-                ("content-security-policy", "script-src 'self' 'unsafe-inline'".to_owned()),
+                (
+                    "content-security-policy",
+                    "script-src 'self' 'unsafe-inline'".to_owned(),
+                ),
                 ("strict-transport-security", "max-age=3600".to_owned()),
             ];
             if let Some(o) = origin {
@@ -472,14 +538,22 @@ async fn route(req: Request<Incoming>, https_port: u16) -> Result<Response<Full<
             }
         }
         // Checks that a signature header is present, and nothing more.
-        "/webhook/naive" if method == hyper::Method::POST => response(200, &[], r#"{"received":true}"#),
+        "/webhook/naive" if method == hyper::Method::POST => {
+            response(200, &[], r#"{"received":true}"#)
+        }
         _ => response(404, &[], "not found"),
     })
 }
 
-async fn serve_http(listener: tokio::net::TcpListener, tls: Option<Arc<rustls::ServerConfig>>, https_port: u16) {
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    https_port: u16,
+) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let tls = tls.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| route(req, https_port));
@@ -492,7 +566,9 @@ async fn serve_http(listener: tokio::net::TcpListener, tls: Option<Arc<rustls::S
                     let _ = builder.serve_connection(TokioIo::new(s), service).await;
                 }
                 None => {
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 }
             }
         });
@@ -503,11 +579,16 @@ async fn serve_http(listener: tokio::net::TcpListener, tls: Option<Arc<rustls::S
 async fn serve_smtp(listener: tokio::net::TcpListener, tls: Option<Arc<rustls::ServerConfig>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let tls = tls.clone();
         tokio::spawn(async move {
             let mut r = BufReader::new(stream);
-            let _ = r.get_mut().write_all(b"220 mail.test ESMTP greenlight-test\r\n").await;
+            let _ = r
+                .get_mut()
+                .write_all(b"220 mail.test ESMTP greenlight-test\r\n")
+                .await;
             for _ in 0..20 {
                 let mut line = String::new();
                 if r.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -542,31 +623,52 @@ async fn serve_smtp(listener: tokio::net::TcpListener, tls: Option<Arc<rustls::S
 fn start() -> Servers {
     let dir = tempfile::tempdir().unwrap();
     // Other users (postgres) must reach the cluster directories inside.
-    run_ok(None, Path::new("chmod"), &["755", dir.path().to_str().unwrap()]);
+    run_ok(
+        None,
+        Path::new("chmod"),
+        &["755", dir.path().to_str().unwrap()],
+    );
     let pki = pki();
     let ca_pem = dir.path().join("ca.pem");
     std::fs::write(&ca_pem, &pki.ca_pem).unwrap();
 
     let (pg_tls_port, pg_plain_port) = (free_port(), free_port());
-    let (redis_open_port, redis_auth_port, redis_tls_port) = (free_port(), free_port(), free_port());
+    let (redis_open_port, redis_auth_port, redis_tls_port) =
+        (free_port(), free_port(), free_port());
     let pg_tls_dir = dir.path().join("pg-tls");
     let pg_plain_dir = dir.path().join("pg-plain");
     let valid = pki.valid.clone();
     let pg_threads = [
-        std::thread::spawn(move || start_postgres(&pg_tls_dir, pg_tls_port, Some((&valid.0, &valid.1)))),
+        std::thread::spawn(move || {
+            start_postgres(&pg_tls_dir, pg_tls_port, Some((&valid.0, &valid.1)))
+        }),
         std::thread::spawn(move || start_postgres(&pg_plain_dir, pg_plain_port, None)),
     ];
 
     let redis_tls_dir = dir.path().join("redis-tls");
     std::fs::create_dir_all(&redis_tls_dir).unwrap();
-    for (name, text) in [("cert.pem", &pki.valid.0), ("key.pem", &pki.valid.1), ("ca.pem", &pki.ca_pem)] {
+    for (name, text) in [
+        ("cert.pem", &pki.valid.0),
+        ("key.pem", &pki.valid.1),
+        ("ca.pem", &pki.ca_pem),
+    ] {
         std::fs::write(redis_tls_dir.join(name), text).unwrap();
     }
-    start_redis(dir.path(), "open", vec!["--port".into(), redis_open_port.to_string()], redis_open_port);
+    start_redis(
+        dir.path(),
+        "open",
+        vec!["--port".into(), redis_open_port.to_string()],
+        redis_open_port,
+    );
     start_redis(
         dir.path(),
         "auth",
-        vec!["--port".into(), redis_auth_port.to_string(), "--requirepass".into(), REDIS_PASSWORD.into()],
+        vec![
+            "--port".into(),
+            redis_auth_port.to_string(),
+            "--requirepass".into(),
+            REDIS_PASSWORD.into(),
+        ],
         redis_auth_port,
     );
     let tls_file = |n: &str| redis_tls_dir.join(n).display().to_string();
@@ -598,7 +700,9 @@ fn start() -> Servers {
         .build()
         .unwrap();
     let bind = |rt: &tokio::runtime::Runtime| {
-        let l = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let l = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let port = l.local_addr().unwrap().port();
         (l, port)
     };
@@ -610,8 +714,16 @@ fn start() -> Servers {
     let (smtp_plain, smtp_plain_port) = bind(&runtime);
     let valid_cfg = server_config(&pki.valid.0, &pki.valid.1);
     runtime.spawn(serve_http(https, Some(valid_cfg.clone()), https_port));
-    runtime.spawn(serve_http(expired, Some(server_config(&pki.expired.0, &pki.expired.1)), https_port));
-    runtime.spawn(serve_http(wrong, Some(server_config(&pki.wrong_host.0, &pki.wrong_host.1)), https_port));
+    runtime.spawn(serve_http(
+        expired,
+        Some(server_config(&pki.expired.0, &pki.expired.1)),
+        https_port,
+    ));
+    runtime.spawn(serve_http(
+        wrong,
+        Some(server_config(&pki.wrong_host.0, &pki.wrong_host.1)),
+        https_port,
+    ));
     runtime.spawn(serve_http(http, None, https_port));
     runtime.spawn(serve_smtp(smtp_tls, Some(valid_cfg)));
     runtime.spawn(serve_smtp(smtp_plain, None));

@@ -177,7 +177,11 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
             } else {
                 ProbeRule::ProbeUnreachable
             };
-            return vec![CheckResult::fail_default("http.reachable", rule, err.clone())];
+            return vec![CheckResult::fail_default(
+                "http.reachable",
+                rule,
+                err.clone(),
+            )];
         }
     };
     // High-severity checks block go-live in production (probe-checks.md's "high").
@@ -275,7 +279,9 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
                                 "http.csp.unsafe_inline",
                                 rule,
                                 Severity::Warning,
-                                format!("{t}: the CSP allows scripts from `{b}`, which is any site"),
+                                format!(
+                                    "{t}: the CSP allows scripts from `{b}`, which is any site"
+                                ),
                             ));
                         } else {
                             out.push(CheckResult::pass(
@@ -297,7 +303,9 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
             }
         }
         // Framing: CSP frame-ancestors overrides X-Frame-Options.
-        let xfo = r.get("x-frame-options").map(|v| v.trim().to_ascii_uppercase());
+        let xfo = r
+            .get("x-frame-options")
+            .map(|v| v.trim().to_ascii_uppercase());
         if directive(&csp, "frame-ancestors").is_some() {
             out.push(CheckResult::pass(
                 "http.framing",
@@ -306,11 +314,9 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
             ));
         } else {
             match xfo.as_deref() {
-                Some("DENY" | "SAMEORIGIN") => out.push(CheckResult::pass(
-                    "http.framing",
-                    rule,
-                    "X-Frame-Options",
-                )),
+                Some("DENY" | "SAMEORIGIN") => {
+                    out.push(CheckResult::pass("http.framing", rule, "X-Frame-Options"))
+                }
                 Some(other) => out.push(CheckResult::fail(
                     "http.framing",
                     rule,
@@ -383,7 +389,11 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
             continue;
         }
         let attrs: Vec<String> = parts.map(|a| a.trim().to_ascii_lowercase()).collect();
-        let has = |a: &str| attrs.iter().any(|x| x == a || x.starts_with(&format!("{a}=")));
+        let has = |a: &str| {
+            attrs
+                .iter()
+                .any(|x| x == a || x.starts_with(&format!("{a}=")))
+        };
         let lower = name.to_ascii_lowercase();
         let session = lower.contains("sess") || lower.contains("login");
         let csrf = lower.contains("csrf");
@@ -413,7 +423,10 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
             out.push(CheckResult::pass(
                 "http.cookies",
                 rule,
-                format!("cookie `{name}` is Secure{}", if session { " and HttpOnly" } else { "" }),
+                format!(
+                    "cookie `{name}` is Secure{}",
+                    if session { " and HttpOnly" } else { "" }
+                ),
             ));
         } else {
             out.push(CheckResult::fail(
@@ -540,7 +553,10 @@ mod tests {
     #[test]
     fn unsafe_inline_counts_only_without_nonce_or_hash() {
         let mut h = GOOD.to_vec();
-        h[1] = ("content-security-policy", "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'");
+        h[1] = (
+            "content-security-policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        );
         let checks = analyse(&evidence(&h), Profile::Browser, ctx(true));
         assert_eq!(
             failed(&checks),
@@ -551,9 +567,15 @@ mod tests {
             ]
         );
         // Falls back to default-src; a hash cancels unsafe-inline.
-        h[1] = ("content-security-policy", "default-src 'self' 'unsafe-inline' 'sha256-abc='; frame-ancestors 'self'");
+        h[1] = (
+            "content-security-policy",
+            "default-src 'self' 'unsafe-inline' 'sha256-abc='; frame-ancestors 'self'",
+        );
         assert!(failed(&analyse(&evidence(&h), Profile::Browser, ctx(true))).is_empty());
-        h[1] = ("content-security-policy", "script-src https:; frame-ancestors 'self'");
+        h[1] = (
+            "content-security-policy",
+            "script-src https:; frame-ancestors 'self'",
+        );
         assert_eq!(
             failed(&analyse(&evidence(&h), Profile::Browser, ctx(true))),
             [("http.csp.unsafe_inline", Severity::Warning)]
@@ -583,11 +605,15 @@ mod tests {
             .find(|c| c.check == "http.cookies" && c.status == Status::Fail)
             .unwrap();
         assert_eq!(c.severity, Some(Severity::Critical));
-        assert!(c.message.contains("session cookie `sessionid` lacks Secure, HttpOnly"));
+        assert!(c
+            .message
+            .contains("session cookie `sessionid` lacks Secure, HttpOnly"));
         assert!(!c.message.contains("abc"), "cookie values are never shown");
         h[4] = ("set-cookie", "theme=dark; SameSite=Sideways");
         let checks = analyse(&evidence(&h), Profile::Browser, ctx(true));
-        assert!(checks.iter().any(|c| c.message.contains("cookie `theme` lacks Secure, a valid SameSite")));
+        assert!(checks.iter().any(|c| c
+            .message
+            .contains("cookie `theme` lacks Secure, a valid SameSite")));
     }
 
     #[test]

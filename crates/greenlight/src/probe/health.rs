@@ -155,7 +155,11 @@ pub fn analyse(e: &Evidence, expect_version: Option<&str>, _ctx: Context) -> Vec
             } else {
                 ProbeRule::ProbeUnreachable
             };
-            return vec![CheckResult::fail_default("health.reachable", rule, err.clone())];
+            return vec![CheckResult::fail_default(
+                "health.reachable",
+                rule,
+                err.clone(),
+            )];
         }
     };
     let mut out = vec![CheckResult::pass(
@@ -254,7 +258,10 @@ pub fn analyse(e: &Evidence, expect_version: Option<&str>, _ctx: Context) -> Vec
                 "health.version_matches",
                 rule,
                 Severity::Warning,
-                format!("{} serves version `{v}`, not the expected `{expected}`", e.target),
+                format!(
+                    "{} serves version `{v}`, not the expected `{expected}`",
+                    e.target
+                ),
             )),
             None => out.push(CheckResult::unknown(
                 "health.version_matches",
@@ -300,8 +307,16 @@ mod tests {
 
     #[test]
     fn plain_200_and_pass_bodies_pass() {
-        for body in ["OK", r#"{"status":"pass"}"#, r#"{"status":"UP"}"#, r#"{"status":"ok"}"#] {
-            assert!(fails(&analyse(&evidence(200, body), None, ctx())).is_empty(), "{body}");
+        for body in [
+            "OK",
+            r#"{"status":"pass"}"#,
+            r#"{"status":"UP"}"#,
+            r#"{"status":"ok"}"#,
+        ] {
+            assert!(
+                fails(&analyse(&evidence(200, body), None, ctx())).is_empty(),
+                "{body}"
+            );
         }
     }
 
@@ -314,13 +329,19 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].0, "health.http_status");
         assert!(f[0].2.contains("HTTP 503 with status `fail`"));
-        assert!(f[0].2.contains("postgres:connections [db-1] (fail: timeout)"));
+        assert!(f[0]
+            .2
+            .contains("postgres:connections [db-1] (fail: timeout)"));
         assert!(!f[0].2.contains("redis"));
     }
 
     #[test]
     fn a_failure_behind_200_is_still_a_failure() {
-        let f = fails(&analyse(&evidence(200, r#"{"status":"down"}"#), None, ctx()));
+        let f = fails(&analyse(
+            &evidence(200, r#"{"status":"down"}"#),
+            None,
+            ctx(),
+        ));
         assert_eq!(f[0].0, "health.body_status");
         assert_eq!(f[0].1, Severity::Critical);
     }
@@ -337,9 +358,20 @@ mod tests {
 
     #[test]
     fn warn_and_inconsistency_are_warnings() {
-        let f = fails(&analyse(&evidence(200, r#"{"status":"warn"}"#), None, ctx()));
-        assert_eq!(f, [("health.body_status", Severity::Warning, f[0].2.clone())]);
-        let f = fails(&analyse(&evidence(503, r#"{"status":"pass"}"#), None, ctx()));
+        let f = fails(&analyse(
+            &evidence(200, r#"{"status":"warn"}"#),
+            None,
+            ctx(),
+        ));
+        assert_eq!(
+            f,
+            [("health.body_status", Severity::Warning, f[0].2.clone())]
+        );
+        let f = fails(&analyse(
+            &evidence(503, r#"{"status":"pass"}"#),
+            None,
+            ctx(),
+        ));
         assert!(f
             .iter()
             .any(|c| c.0 == "health.status_code_consistency" && c.1 == Severity::Warning));
@@ -359,8 +391,14 @@ mod tests {
     fn errors_pick_their_rule() {
         let mut e = evidence(200, "");
         e.response = Err("request to https://x failed: invalid peer certificate: Expired".into());
-        assert_eq!(analyse(&e, None, ctx())[0].rule, ProbeRule::TlsCertificateInvalid);
+        assert_eq!(
+            analyse(&e, None, ctx())[0].rule,
+            ProbeRule::TlsCertificateInvalid
+        );
         e.response = Err("https://x accepted the connection but did not answer within 2s".into());
-        assert_eq!(analyse(&e, None, ctx())[0].rule, ProbeRule::ProbeUnreachable);
+        assert_eq!(
+            analyse(&e, None, ctx())[0].rule,
+            ProbeRule::ProbeUnreachable
+        );
     }
 }

@@ -93,7 +93,11 @@ impl CheckResult {
         CheckResult::fail(check, rule, rule.info().severity, message)
     }
 
-    pub fn unknown(check: &'static str, rule: ProbeRule, message: impl Into<String>) -> CheckResult {
+    pub fn unknown(
+        check: &'static str,
+        rule: ProbeRule,
+        message: impl Into<String>,
+    ) -> CheckResult {
         CheckResult {
             check,
             status: Status::Unknown,
@@ -268,10 +272,7 @@ pub fn plan(
                 }
             }
         }
-        let name = spec
-            .name
-            .clone()
-            .unwrap_or_else(|| default_name(&resolved));
+        let name = spec.name.clone().unwrap_or_else(|| default_name(&resolved));
         let variable = spec
             .url
             .as_deref()
@@ -339,7 +340,11 @@ pub fn plan(
                     .unwrap_or_default();
                 return Err(InputError::Usage(format!(
                     "no probe named `{name}` in environment `{environment}`{hint}; it has: {}",
-                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
                 )));
             }
         }
@@ -613,7 +618,10 @@ mod tests {
         let pass = CheckResult::pass("a", ProbeRule::AuthNotRequired, "ok");
         let unknown = CheckResult::unknown("b", ProbeRule::AuthNotRequired, "?");
         let fail = CheckResult::fail_default("c", ProbeRule::AuthNotRequired, "no");
-        assert_eq!(ProbeResult::status_of(&[pass.clone()]), Status::Pass);
+        assert_eq!(
+            ProbeResult::status_of(std::slice::from_ref(&pass)),
+            Status::Pass
+        );
         assert_eq!(
             ProbeResult::status_of(&[pass.clone(), unknown.clone()]),
             Status::Unknown
@@ -642,6 +650,8 @@ mod tests {
         let f = findings_of(&[r]);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].rule.id(), "probe-inconclusive");
-        assert!(f[0].message.contains("could not tell (cache-misconfigured)"));
+        assert!(f[0]
+            .message
+            .contains("could not tell (cache-misconfigured)"));
     }
 }

@@ -28,9 +28,8 @@ impl TlsSettings {
             let pem = std::fs::read(path)
                 .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                extra_roots.push(
-                    cert.map_err(|e| format!("CA file {} is not PEM: {e}", path.display()))?,
-                );
+                extra_roots
+                    .push(cert.map_err(|e| format!("CA file {} is not PEM: {e}", path.display()))?);
             }
             if extra_roots.is_empty() {
                 return Err(format!("CA file {} holds no certificate", path.display()));

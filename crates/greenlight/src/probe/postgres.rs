@@ -283,7 +283,10 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
             "{} answered `SELECT 1` in {:.1} ms (PostgreSQL {})",
             e.target,
             session.latency_ms,
-            session.server_version.as_deref().unwrap_or("of unknown version")
+            session
+                .server_version
+                .as_deref()
+                .unwrap_or("of unknown version")
         ),
     ));
     match &e.passwordless {
@@ -453,7 +456,10 @@ mod tests {
     fn a_server_that_also_accepts_plaintext_is_a_warning() {
         let e = evidence(true, Attempt::PasswordRequested, Attempt::PasswordRequested);
         let checks = analyse(&e, ctx(true));
-        let c = checks.iter().find(|c| c.check == "pg.tls_enforced").unwrap();
+        let c = checks
+            .iter()
+            .find(|c| c.check == "pg.tls_enforced")
+            .unwrap();
         assert_eq!(c.status, Status::Fail);
         assert_eq!(c.severity, Some(Severity::Warning));
     }

@@ -194,7 +194,10 @@ pub fn analyse(e: &Evidence, role: Option<&str>, ctx: Context) -> Vec<CheckResul
             out.push(CheckResult::fail_default(
                 "redis.tls",
                 ProbeRule::TlsNotEnforced,
-                format!("{} is reached over redis://, unencrypted; use rediss://", e.target),
+                format!(
+                    "{} is reached over redis://, unencrypted; use rediss://",
+                    e.target
+                ),
             ));
         }
     }
@@ -206,7 +209,11 @@ pub fn analyse(e: &Evidence, role: Option<&str>, ctx: Context) -> Vec<CheckResul
             } else {
                 ProbeRule::ProbeUnreachable
             };
-            out.push(CheckResult::fail_default("redis.reachable", rule, err.clone()));
+            out.push(CheckResult::fail_default(
+                "redis.reachable",
+                rule,
+                err.clone(),
+            ));
             return out;
         }
     };
@@ -405,13 +412,21 @@ mod tests {
             ["redis.maxmemory_policy", "redis.persistence"]
         );
         let cache = analyse(
-            &evidence(true, Unauthenticated::Refused, settings("0", "noeviction", "no", "")),
+            &evidence(
+                true,
+                Unauthenticated::Refused,
+                settings("0", "noeviction", "no", ""),
+            ),
             Some("cache"),
             ctx(true),
         );
         assert_eq!(failed(&cache), ["redis.maxmemory_policy"]);
         let store = analyse(
-            &evidence(true, Unauthenticated::Refused, settings("0", "noeviction", "yes", "")),
+            &evidence(
+                true,
+                Unauthenticated::Refused,
+                settings("0", "noeviction", "yes", ""),
+            ),
             Some("store"),
             ctx(true),
         );
@@ -421,7 +436,11 @@ mod tests {
     #[test]
     fn without_a_role_settings_are_a_recommendation_at_most() {
         let checks = analyse(
-            &evidence(true, Unauthenticated::Refused, settings("0", "noeviction", "no", "")),
+            &evidence(
+                true,
+                Unauthenticated::Refused,
+                settings("0", "noeviction", "no", ""),
+            ),
             None,
             ctx(true),
         );

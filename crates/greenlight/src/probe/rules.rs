@@ -48,18 +48,58 @@ macro_rules! info {
 
 /// The one ordered registry of probe rules.
 pub static PROBE_RULES: &[ProbeRuleInfo] = &[
-    info!(ProbeUnreachable, Critical, "A service the environment needs does not answer", "probe-unreachable"),
-    info!(TlsNotEnforced, Critical, "A connection is, or can be, made without TLS", "tls-not-enforced"),
-    info!(TlsCertificateExpiring, Warning, "A TLS certificate expires soon", "tls-certificate-expiring"),
-    info!(TlsCertificateInvalid, Critical, "A TLS certificate is expired, untrusted or for another host", "tls-certificate-invalid"),
-    info!(SecurityHeaderMissing, Warning, "A security header is missing or weak", "security-header-missing"),
-    info!(HealthCheckFailing, Critical, "The health endpoint reports a failure", "health-check-failing"),
-    info!(WebhookAcceptsUnsigned, Critical, "A webhook endpoint accepts a request it must reject", "webhook-accepts-unsigned"),
-    info!(AuthNotRequired, Critical, "A service accepts connections without a password", "auth-not-required"),
-    info!(WebhookRejectsSigned, Critical, "A webhook endpoint rejects a correctly signed event", "webhook-rejects-signed"),
-    info!(DatabaseRoleTooPowerful, Warning, "The application's database role is a superuser", "database-role-too-powerful"),
-    info!(CacheMisconfigured, Recommendation, "Redis eviction or persistence does not fit its role", "cache-misconfigured"),
-    info!(ProbeInconclusive, Warning, "A probe could not tell whether a check passes", "probe-inconclusive"),
+    info!(
+        ProbeUnreachable,
+        Critical, "A service the environment needs does not answer", "probe-unreachable"
+    ),
+    info!(
+        TlsNotEnforced,
+        Critical, "A connection is, or can be, made without TLS", "tls-not-enforced"
+    ),
+    info!(
+        TlsCertificateExpiring,
+        Warning, "A TLS certificate expires soon", "tls-certificate-expiring"
+    ),
+    info!(
+        TlsCertificateInvalid,
+        Critical,
+        "A TLS certificate is expired, untrusted or for another host",
+        "tls-certificate-invalid"
+    ),
+    info!(
+        SecurityHeaderMissing,
+        Warning, "A security header is missing or weak", "security-header-missing"
+    ),
+    info!(
+        HealthCheckFailing,
+        Critical, "The health endpoint reports a failure", "health-check-failing"
+    ),
+    info!(
+        WebhookAcceptsUnsigned,
+        Critical, "A webhook endpoint accepts a request it must reject", "webhook-accepts-unsigned"
+    ),
+    info!(
+        AuthNotRequired,
+        Critical, "A service accepts connections without a password", "auth-not-required"
+    ),
+    info!(
+        WebhookRejectsSigned,
+        Critical, "A webhook endpoint rejects a correctly signed event", "webhook-rejects-signed"
+    ),
+    info!(
+        DatabaseRoleTooPowerful,
+        Warning, "The application's database role is a superuser", "database-role-too-powerful"
+    ),
+    info!(
+        CacheMisconfigured,
+        Recommendation,
+        "Redis eviction or persistence does not fit its role",
+        "cache-misconfigured"
+    ),
+    info!(
+        ProbeInconclusive,
+        Warning, "A probe could not tell whether a check passes", "probe-inconclusive"
+    ),
 ];
 
 impl ProbeRule {
@@ -95,8 +135,17 @@ mod tests {
             let n = PROBE_RULES.iter().filter(|r| r.rule == rule).count();
             assert_eq!(n, 1, "{rule:?}");
             let doc = rule.info().doc;
-            assert!(doc.starts_with(&format!("# {}\n", rule.id())), "{}", rule.id());
-            for heading in ["## What it checks", "## Why it matters", "## Failing example", "## Passing example"] {
+            assert!(
+                doc.starts_with(&format!("# {}\n", rule.id())),
+                "{}",
+                rule.id()
+            );
+            for heading in [
+                "## What it checks",
+                "## Why it matters",
+                "## Failing example",
+                "## Passing example",
+            ] {
                 assert!(doc.contains(heading), "{} lacks {heading}", rule.id());
             }
         }

@@ -28,11 +28,16 @@ pub struct StartTls {
 }
 
 /// Reads one SMTP reply (possibly multi-line, `250-…` then `250 …`); bounded in lines.
-async fn reply<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> Result<(u16, Vec<String>), String> {
+async fn reply<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+) -> Result<(u16, Vec<String>), String> {
     let mut lines = Vec::new();
     for _ in 0..100 {
         let mut line = String::new();
-        let n = r.read_line(&mut line).await.map_err(|e| net::os_error(&e))?;
+        let n = r
+            .read_line(&mut line)
+            .await
+            .map_err(|e| net::os_error(&e))?;
         if n == 0 {
             return Err("the server closed the connection".into());
         }
@@ -173,12 +178,18 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
             "smtp.starttls",
             ProbeRule::TlsNotEnforced,
             high,
-            format!("{} does not offer STARTTLS: mail and SMTP credentials would travel in the clear", e.target),
+            format!(
+                "{} does not offer STARTTLS: mail and SMTP credentials would travel in the clear",
+                e.target
+            ),
         )),
         (Ok(_), Some(Ok(version))) => out.push(CheckResult::pass(
             "smtp.starttls",
             ProbeRule::TlsNotEnforced,
-            format!("{} upgrades to {version} with a valid certificate", e.target),
+            format!(
+                "{} upgrades to {version} with a valid certificate",
+                e.target
+            ),
         )),
         (Ok(_), Some(Err(err))) => {
             let rule = if net::is_certificate_error(err) {
@@ -190,7 +201,10 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
                 "smtp.starttls",
                 rule,
                 high,
-                format!("{}: the TLS handshake after STARTTLS failed: {err}", e.target),
+                format!(
+                    "{}: the TLS handshake after STARTTLS failed: {err}",
+                    e.target
+                ),
             ));
         }
     }
@@ -209,7 +223,10 @@ mod tests {
         }
     }
 
-    fn evidence(caps: Result<Vec<String>, String>, handshake: Option<Result<String, String>>) -> Evidence {
+    fn evidence(
+        caps: Result<Vec<String>, String>,
+        handshake: Option<Result<String, String>>,
+    ) -> Evidence {
         Evidence {
             target: "smtp.example.com:587".into(),
             connect: Ok(2.0),
@@ -224,7 +241,10 @@ mod tests {
     fn smtp_without_starttls_fails_in_production() {
         let e = evidence(Ok(vec!["SIZE 10240000".into(), "AUTH PLAIN".into()]), None);
         let c = &analyse(&e, ctx())[1];
-        assert_eq!((c.status, c.rule), (Status::Fail, ProbeRule::TlsNotEnforced));
+        assert_eq!(
+            (c.status, c.rule),
+            (Status::Fail, ProbeRule::TlsNotEnforced)
+        );
         assert_eq!(c.severity, Some(Severity::Critical));
     }
 
@@ -241,11 +261,16 @@ mod tests {
 
     #[test]
     fn a_silent_server_is_unknown_and_a_closed_port_unreachable() {
-        let e = evidence(Err("no SMTP greeting and EHLO answer within 3s".into()), None);
+        let e = evidence(
+            Err("no SMTP greeting and EHLO answer within 3s".into()),
+            None,
+        );
         assert_eq!(analyse(&e, ctx())[1].status, Status::Unknown);
         let e = Evidence {
             target: "smtp.example.com:587".into(),
-            connect: Err("cannot connect to smtp.example.com:587: connection refused (os error 111)".into()),
+            connect: Err(
+                "cannot connect to smtp.example.com:587: connection refused (os error 111)".into(),
+            ),
             starttls: None,
         };
         assert_eq!(analyse(&e, ctx())[0].rule, ProbeRule::ProbeUnreachable);

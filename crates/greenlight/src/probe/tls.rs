@@ -213,7 +213,11 @@ pub async fn collect(p: &Planned) -> Evidence {
                 }
             }
         },
-        (None, Some(h)) => (h.clone(), p.spec.port.unwrap_or(443), p.spec.http_url.clone()),
+        (None, Some(h)) => (
+            h.clone(),
+            p.spec.port.unwrap_or(443),
+            p.spec.http_url.clone(),
+        ),
         (None, None) => (String::new(), 0, None),
     };
     let (handshake, redirect) = tokio::join!(handshake(&host, port, p), async {
@@ -328,37 +332,42 @@ pub fn analyse(e: &Evidence, expiry_days: u32, ctx: Context) -> Vec<CheckResult>
             Severity::Warning
         };
         match &r.answer {
-            Ok((status, location)) if (300..400).contains(status) => {
-                match location.as_deref() {
-                    Some(l) if l.starts_with("https://") => out.push(CheckResult::pass(
-                        "http.redirect.https",
-                        rule,
-                        format!("{} redirects to {l}", r.url),
-                    )),
-                    other => out.push(CheckResult::fail(
-                        "http.redirect.https",
-                        rule,
-                        high,
-                        format!(
-                            "{} redirects to {}, not to https",
-                            r.url,
-                            other.unwrap_or("nowhere (no Location)")
-                        ),
-                    )),
-                }
-            }
+            Ok((status, location)) if (300..400).contains(status) => match location.as_deref() {
+                Some(l) if l.starts_with("https://") => out.push(CheckResult::pass(
+                    "http.redirect.https",
+                    rule,
+                    format!("{} redirects to {l}", r.url),
+                )),
+                other => out.push(CheckResult::fail(
+                    "http.redirect.https",
+                    rule,
+                    high,
+                    format!(
+                        "{} redirects to {}, not to https",
+                        r.url,
+                        other.unwrap_or("nowhere (no Location)")
+                    ),
+                )),
+            },
             Ok((status, _)) => out.push(CheckResult::fail(
                 "http.redirect.https",
                 rule,
                 high,
-                format!("{} answers HTTP {status} in plaintext instead of redirecting to https", r.url),
+                format!(
+                    "{} answers HTTP {status} in plaintext instead of redirecting to https",
+                    r.url
+                ),
             )),
             Err(_) if r.refused => out.push(CheckResult::pass(
                 "http.redirect.https",
                 rule,
                 format!("nothing listens on {} (no plaintext to redirect)", r.url),
             )),
-            Err(err) => out.push(CheckResult::unknown("http.redirect.https", rule, err.clone())),
+            Err(err) => out.push(CheckResult::unknown(
+                "http.redirect.https",
+                rule,
+                err.clone(),
+            )),
         }
     }
     out
@@ -420,7 +429,11 @@ mod tests {
         let f = failed(&analyse(&evidence(12, None), 30, ctx(true)));
         assert_eq!(
             f,
-            [("tls.cert.expiry", ProbeRule::TlsCertificateExpiring, Severity::Critical)]
+            [(
+                "tls.cert.expiry",
+                ProbeRule::TlsCertificateExpiring,
+                Severity::Critical
+            )]
         );
         let f = failed(&analyse(&evidence(12, None), 30, ctx(false)));
         assert_eq!(f[0].2, Severity::Warning);
@@ -436,10 +449,25 @@ mod tests {
         let f = failed(&checks);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].1, ProbeRule::TlsCertificateInvalid);
-        assert!(checks[0].message.contains("expired 2026-11-19 (3 days ago)"), "{}", checks[0].message);
+        assert!(
+            checks[0]
+                .message
+                .contains("expired 2026-11-19 (3 days ago)"),
+            "{}",
+            checks[0].message
+        );
         let checks = analyse(&evidence(90, Some(VerifyError::WrongHost)), 30, ctx(true));
-        assert!(checks[0].message.contains("is for app.example.com, not app.example.com") || checks[0].message.contains("is for"));
-        let checks = analyse(&evidence(90, Some(VerifyError::UnknownIssuer)), 30, ctx(true));
+        assert!(
+            checks[0]
+                .message
+                .contains("is for app.example.com, not app.example.com")
+                || checks[0].message.contains("is for")
+        );
+        let checks = analyse(
+            &evidence(90, Some(VerifyError::UnknownIssuer)),
+            30,
+            ctx(true),
+        );
         assert!(checks[0].message.contains("untrusted CA (CN=Example CA)"));
     }
 
@@ -447,9 +475,17 @@ mod tests {
     fn plain_http_must_redirect_to_https() {
         let mut e = evidence(200, None);
         let answers = [
-            (Ok((301, Some("https://app.example.com/".to_owned()))), false, None),
+            (
+                Ok((301, Some("https://app.example.com/".to_owned()))),
+                false,
+                None,
+            ),
             (Ok((200, None)), false, Some(Severity::Critical)),
-            (Ok((302, Some("http://app.example.com/login".to_owned()))), false, Some(Severity::Critical)),
+            (
+                Ok((302, Some("http://app.example.com/login".to_owned()))),
+                false,
+                Some(Severity::Critical),
+            ),
             (Err("connection refused".to_owned()), true, None),
         ];
         for (answer, refused, expected) in answers {

@@ -133,13 +133,7 @@ fn signing_key(scheme: Scheme, secret: &str) -> Vec<u8> {
 }
 
 /// The headers of one request: signed with `key` over `signed_body` at `timestamp`.
-pub fn sign(
-    scheme: Scheme,
-    key: &[u8],
-    id: &str,
-    timestamp: i64,
-    signed_body: &str,
-) -> Vec<(&'static str, String)> {
+pub fn sign(scheme: Scheme, key: &[u8], id: &str, timestamp: i64, signed_body: &str) -> Headers {
     let t = timestamp.to_string();
     match scheme {
         Scheme::Stripe => {
@@ -157,19 +151,31 @@ pub fn sign(
         Scheme::Standard => {
             let sig = hmac_sha256(
                 key,
-                &[id.as_bytes(), b".", t.as_bytes(), b".", signed_body.as_bytes()],
+                &[
+                    id.as_bytes(),
+                    b".",
+                    t.as_bytes(),
+                    b".",
+                    signed_body.as_bytes(),
+                ],
             );
             vec![
                 ("webhook-id", id.to_owned()),
                 ("webhook-timestamp", t),
                 (
                     "webhook-signature",
-                    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(sig)),
+                    format!(
+                        "v1,{}",
+                        base64::engine::general_purpose::STANDARD.encode(sig)
+                    ),
                 ),
             ]
         }
     }
 }
+
+/// Headers of one request, by name.
+pub type Headers = Vec<(&'static str, String)>;
 
 /// The requests of every case that can run: (case, headers, body).
 pub fn requests(
@@ -177,7 +183,7 @@ pub fn requests(
     secret: Option<&str>,
     positive_control: bool,
     now: DateTime<Utc>,
-) -> Vec<(Case, Vec<(&'static str, String)>, String)> {
+) -> Vec<(Case, Headers, String)> {
     let now = now.timestamp();
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).expect("the OS has randomness");
@@ -221,7 +227,11 @@ pub fn requests(
         ));
         if scheme.timestamped() {
             let b = body(&id("stale"));
-            out.push((Case::Stale, sign(scheme, &key, &id("stale"), now - 600, &b), b));
+            out.push((
+                Case::Stale,
+                sign(scheme, &key, &id("stale"), now - 600, &b),
+                b,
+            ));
             let b = body(&id("future"));
             out.push((
                 Case::Future,
@@ -252,7 +262,11 @@ pub async fn collect(p: &Planned) -> Evidence {
     let secret = p.spec.secret.as_deref().filter(|s| !s.is_empty());
     let mut evidence = Evidence {
         target: target.clone(),
-        https: p.spec.url.as_deref().is_some_and(|u| u.starts_with("https://")),
+        https: p
+            .spec
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
         scheme,
         has_secret: secret.is_some(),
         cases: Vec::new(),
@@ -304,7 +318,9 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
         out.push(CheckResult::fail_default(
             "webhook.https",
             ProbeRule::TlsNotEnforced,
-            format!("{t} is a plain-http webhook endpoint; events and signatures travel in the clear"),
+            format!(
+                "{t} is a plain-http webhook endpoint; events and signatures travel in the clear"
+            ),
         ));
     }
     let mut redirected = false;
@@ -317,7 +333,11 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
                 } else {
                     ProbeRule::ProbeUnreachable
                 };
-                out.push(CheckResult::fail_default("webhook.reachable", rule, err.clone()));
+                out.push(CheckResult::fail_default(
+                    "webhook.reachable",
+                    rule,
+                    err.clone(),
+                ));
                 continue;
             }
         };
@@ -380,7 +400,9 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
             "webhook.no_redirect",
             ProbeRule::WebhookAcceptsUnsigned,
             Severity::Warning,
-            format!("{t} answers with a redirect; webhook senders count a 3xx as a failed delivery"),
+            format!(
+                "{t} answers with a redirect; webhook senders count a 3xx as a failed delivery"
+            ),
         ));
     }
     if !e.has_secret {
@@ -451,7 +473,13 @@ mod tests {
 
     #[test]
     fn github_signs_the_body_only() {
-        let headers = sign(Scheme::Github, b"It's a Secret to Everybody", "d", 0, "Hello, World!");
+        let headers = sign(
+            Scheme::Github,
+            b"It's a Secret to Everybody",
+            "d",
+            0,
+            "Hello, World!",
+        );
         // GitHub's documented example.
         assert_eq!(
             headers[0].1,
@@ -485,7 +513,12 @@ mod tests {
         );
         assert_eq!(
             cases(Scheme::Github, Some("s"), false),
-            [Case::Unsigned, Case::Malformed, Case::WrongKey, Case::TamperedBody]
+            [
+                Case::Unsigned,
+                Case::Malformed,
+                Case::WrongKey,
+                Case::TamperedBody
+            ]
         );
         // The secret never appears in what is sent.
         for (_, headers, body) in requests(Scheme::Stripe, Some("whsec_canary"), true, Utc::now()) {
@@ -515,7 +548,9 @@ mod tests {
             (Case::Future, 400),
             (Case::PositiveControl, 200),
         ]);
-        assert!(analyse(&e, ctx(true)).iter().all(|c| c.status == Status::Pass));
+        assert!(analyse(&e, ctx(true))
+            .iter()
+            .all(|c| c.status == Status::Pass));
     }
 
     #[test]
@@ -543,7 +578,9 @@ mod tests {
                 ("webhook.rejects_future", Severity::Recommendation),
             ]
         );
-        assert!(checks[0].message.contains("accepted a request without a signature (HTTP 200)"));
+        assert!(checks[0]
+            .message
+            .contains("accepted a request without a signature (HTTP 200)"));
     }
 
     #[test]
@@ -553,8 +590,9 @@ mod tests {
         let checks = analyse(&e, ctx(true));
         assert!(checks.iter().any(|c| c.check == "webhook.rejects_with_4xx"
             && c.severity == Some(Severity::Recommendation)));
-        assert!(checks.iter().any(|c| c.rule == ProbeRule::WebhookRejectsSigned
-            && c.status == Status::Fail));
+        assert!(checks
+            .iter()
+            .any(|c| c.rule == ProbeRule::WebhookRejectsSigned && c.status == Status::Fail));
         assert!(checks
             .iter()
             .any(|c| c.check == "webhook.signed_cases" && c.status == Status::Unknown));
