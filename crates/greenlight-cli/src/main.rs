@@ -31,6 +31,10 @@ enum ReportFormat {
     Human,
     Json,
     Sarif,
+    Markdown,
+    Html,
+    Junit,
+    Github,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +73,25 @@ enum Command {
     Scan(ScanArgs),
     /// Live checks of the deployed environment: databases, caches, health, TLS, headers, webhooks.
     Probe(ProbeArgs),
+    /// The go/no-go decision: check + scan + probe + the checklist, as one document.
+    Golive(GoliveArgs),
+    /// Sign off a manual checklist item (recorded in greenlight.signoffs.toml).
+    Signoff {
+        /// The checklist item's id.
+        item: String,
+        /// Who confirms it.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// How long the sign-off holds (e.g. 30d) or until when (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long, short, default_value = "greenlight.toml")]
+        manifest: PathBuf,
+        #[arg(long = "env", short = 'e', default_value = "production")]
+        environment: String,
+    },
     /// Check the environment, then run CMD with it (refuses on critical findings).
     Exec {
         #[arg(long, short, default_value = "greenlight.toml")]
@@ -207,6 +230,110 @@ struct ProbeArgs {
     process_env: bool,
 }
 
+#[derive(clap::Args)]
+struct GoliveArgs {
+    #[arg(long, short, default_value = "greenlight.toml")]
+    manifest: PathBuf,
+    #[arg(long = "env", short = 'e', default_value = "production")]
+    environment: String,
+    #[arg(long, short, value_enum, default_value = "human")]
+    format: ReportFormat,
+    /// Write the document to FILE (atomically) instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Leave the probes out (an offline review: probe-based checklist items are unknown).
+    #[arg(long)]
+    no_probe: bool,
+    /// Also scan the git history.
+    #[arg(long)]
+    git: bool,
+    /// Accept a risk before deciding: RULE:VARIABLE (or RULE:PROBE); needs --reason and --expires.
+    #[arg(long, value_name = "RULE:TARGET", requires_all = ["reason", "expires", "by"])]
+    allow: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+    /// Until when the accepted risk holds (e.g. 30d, YYYY-MM-DD, RFC 3339).
+    #[arg(long)]
+    expires: Option<String>,
+    /// Who accepts the risk.
+    #[arg(long)]
+    by: Option<String>,
+    /// Decide as of this time (RFC 3339) instead of now.
+    #[arg(long, hide = true)]
+    now: Option<String>,
+    #[arg(long, default_value = "10s")]
+    timeout: String,
+    #[arg(long, default_value = "3s")]
+    connect_timeout: String,
+}
+
+/// `30d` from now, `2026-12-31`, or an RFC 3339 time.
+fn parse_until(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, InputError> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    }
+    if let Some(secs) = greenlight::catalog::parse_duration(value).filter(|s| *s > 0.0) {
+        return Ok(now + chrono::Duration::seconds(secs as i64));
+    }
+    Err(InputError::Usage(format!(
+        "--expires `{value}` is neither a duration (30d) nor a date (2026-12-31)"
+    )))
+}
+
+fn parse_now(now: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, InputError> {
+    match now {
+        None => Ok(chrono::Utc::now()),
+        Some(n) => chrono::DateTime::parse_from_rfc3339(n)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| InputError::Usage(format!("--now `{n}` is not an RFC 3339 date-time"))),
+    }
+}
+
+fn golive_command(args: GoliveArgs) -> Result<ExitCode, InputError> {
+    let manifest = Manifest::load(&args.manifest)?;
+    let now = parse_now(args.now.as_deref())?;
+    if let Some(spec) = &args.allow {
+        let expires = parse_until(args.expires.as_deref().unwrap_or_default(), now)?;
+        greenlight::golive::accept(
+            &manifest,
+            spec,
+            &args.environment,
+            args.reason.as_deref().unwrap_or_default(),
+            args.by.as_deref().unwrap_or_default(),
+            expires,
+            now,
+        )?;
+    }
+    let options = greenlight::golive::GoliveOptions {
+        environment: args.environment,
+        load: LoadOptions::default(),
+        probes: !args.no_probe,
+        probe: greenlight::probe::ProbeOptions {
+            timeout: parse_duration_arg("--timeout", &args.timeout)?,
+            connect_timeout: parse_duration_arg("--connect-timeout", &args.connect_timeout)?,
+            ..Default::default()
+        },
+        git: args.git,
+        now: Some(now),
+    };
+    let report = greenlight::golive::golive(&manifest, &options)?;
+    let text = render(&report, &manifest.project.name, args.format);
+    match &args.output {
+        Some(path) => greenlight::fsutil::write_atomic(path, text.as_bytes())?,
+        None => emit(&text),
+    }
+    Ok(match report.verdict {
+        Verdict::Go => ExitCode::SUCCESS,
+        Verdict::NoGo => ExitCode::from(1),
+    })
+}
+
 fn parse_duration_arg(flag: &str, value: &str) -> Result<std::time::Duration, InputError> {
     greenlight::catalog::parse_duration(value)
         .filter(|d| *d > 0.0)
@@ -245,6 +372,10 @@ fn render(report: &greenlight::finding::Report, project: &str, format: ReportFor
         ReportFormat::Human => render_human(report, project, color_stdout()),
         ReportFormat::Json => render_json(report) + "\n",
         ReportFormat::Sarif => greenlight::report::render_sarif(report),
+        ReportFormat::Markdown => greenlight::report::render_markdown(report, project),
+        ReportFormat::Html => greenlight::report::render_html(report, project),
+        ReportFormat::Junit => greenlight::report::render_junit(report, project),
+        ReportFormat::Github => greenlight::report::render_github(report),
     }
 }
 
@@ -319,6 +450,31 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
         }
         Command::Scan(args) => scan_command(args),
         Command::Probe(args) => probe_command(args),
+        Command::Golive(args) => golive_command(args),
+        Command::Signoff {
+            item,
+            by,
+            note,
+            expires,
+            manifest,
+            environment,
+        } => {
+            let manifest = Manifest::load(&manifest)?;
+            let now = parse_now(std::env::var("GREENLIGHT_NOW").ok().as_deref())?;
+            let expires = expires.map(|e| parse_until(&e, now)).transpose()?;
+            let s = greenlight::golive::sign(&manifest, &item, &environment, &by, note, expires, now)?;
+            emit(&format!(
+                "signed off `{}` for {} as {}{}; recorded in {}\n",
+                s.item,
+                s.environment,
+                s.by,
+                s.expires
+                    .map(|e| format!(" until {}", e.format("%Y-%m-%d")))
+                    .unwrap_or_default(),
+                greenlight::golive::signoffs::FILE_NAME
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Exec {
             manifest,
             environment,
@@ -498,7 +654,11 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 )
                 .collect();
             let text = match format {
-                ReportFormat::Human => {
+                ReportFormat::Human
+                | ReportFormat::Markdown
+                | ReportFormat::Html
+                | ReportFormat::Junit
+                | ReportFormat::Github => {
                     let width = all.iter().map(|r| r.1.len()).max().unwrap_or(0);
                     all.iter()
                         .map(|(command, id, severity, summary)| {

@@ -131,6 +131,9 @@ pub struct Finding {
     /// For `scan`: a fingerprint that survives line moves, for baselines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// In `golive`: the command that produced the finding (check, scan or probe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
     #[serde(skip)]
     pub help: Option<String>,
     #[serde(skip)]
@@ -190,6 +193,9 @@ pub struct Report {
     /// What `probe` checked, probe by probe, including the checks that passed or could not tell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<crate::probe::ProbeResult>>,
+    /// `golive`'s decision: blocking reasons, checklist, accepted risks, sign-offs.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub golive: Option<crate::golive::Decision>,
 }
 
 impl Report {
@@ -228,6 +234,7 @@ impl Report {
             findings,
             scan: None,
             probes: None,
+            golive: None,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod finding;
 pub mod fingerprint;
 pub mod fsutil;
+pub mod golive;
 pub mod lifecycle;
 pub mod manifest;
 pub mod mask;

@@ -267,6 +267,42 @@ pub struct ProbeSpec {
     pub line: usize,
 }
 
+/// One `[[checklist]]` item of the go-live checklist: automatic (`auto` lists rule ids and
+/// `probe:NAME`s that must all pass) or manual (needs a sign-off, `greenlight signoff ID`).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    pub id: String,
+    pub title: String,
+    /// security, payments, monitoring, backups, …: the decision document groups by it.
+    #[serde(default = "default_section")]
+    pub section: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auto: Vec<String>,
+    /// A required item blocks go-live until it passes or is signed off (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Set by the parser: where the item starts in the manifest.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+fn default_section() -> String {
+    "general".to_owned()
+}
+
+impl ChecklistItem {
+    pub fn is_manual(&self) -> bool {
+        self.auto.is_empty()
+    }
+
+    pub fn is_required(&self) -> bool {
+        self.required != Some(false)
+    }
+}
+
 /// The probe kinds, in the order `docs/probe.md` describes them.
 pub const PROBE_KINDS: &[&str] = &[
     "postgres", "redis", "http", "tls", "headers", "webhook", "tcp",
@@ -288,6 +324,8 @@ struct RawManifest {
     scan: ScanConfig,
     #[serde(default)]
     probes: Vec<Spanned<ProbeSpec>>,
+    #[serde(default)]
+    checklist: Vec<Spanned<ChecklistItem>>,
 }
 
 /// A declared variable with where it was declared.
@@ -314,6 +352,7 @@ pub struct Manifest {
     pub rule_levels: IndexMap<Rule, RuleLevel>,
     pub scan: ScanConfig,
     pub probes: Vec<ProbeSpec>,
+    pub checklist: Vec<ChecklistItem>,
 }
 
 impl Manifest {
@@ -524,6 +563,7 @@ impl Manifest {
         }
 
         let probes = validate_probes(&text, &raw.probes, &raw.environments, &mut problems);
+        let checklist = validate_checklist(&text, &raw.checklist, &probes, &mut problems);
 
         if !problems.is_empty() {
             problems.sort_by_key(|p| (p.line, p.column));
@@ -556,6 +596,7 @@ impl Manifest {
             rule_levels,
             scan: raw.scan,
             probes,
+            checklist,
         })
     }
 
@@ -660,6 +701,81 @@ fn validate_probes(
             }
         }
         out.push(p);
+    }
+    out
+}
+
+/// Checks `[[checklist]]` items: unique ids, and `auto` entries that name a known rule id or a
+/// declared probe (`probe:NAME`).
+fn validate_checklist(
+    text: &str,
+    raw: &[Spanned<ChecklistItem>],
+    probes: &[ProbeSpec],
+    problems: &mut Vec<ManifestProblem>,
+) -> Vec<ChecklistItem> {
+    let mut rule_ids: Vec<String> = Rule::all().iter().map(|r| r.id().to_owned()).collect();
+    rule_ids.extend(crate::probe::ProbeRule::all().iter().map(|r| r.id().to_owned()));
+    let probe_names: Vec<String> = probes
+        .iter()
+        .filter_map(|p| p.name.clone())
+        .collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for spanned in raw {
+        let mut item = spanned.get_ref().clone();
+        let (line, column) = line_col(text, spanned.span().start);
+        item.line = line;
+        let mut problem = |message: String| {
+            problems.push(ManifestProblem {
+                line,
+                column,
+                message,
+            })
+        };
+        if item.id.is_empty()
+            || !item
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            problem(format!(
+                "checklist id `{}` must be letters, digits, `-`, `_` or `.`",
+                item.id
+            ));
+        }
+        if let Some(first) = seen.insert(item.id.clone(), line) {
+            problem(format!(
+                "checklist id `{}` is used twice (first at line {first})",
+                item.id
+            ));
+        }
+        for entry in &item.auto {
+            if let Some(name) = entry.strip_prefix("probe:") {
+                if !probe_names.iter().any(|n| n == name) {
+                    problem(format!(
+                        "checklist `{}` needs probe `{name}`, which no [[probes]] entry names{}",
+                        item.id,
+                        did_you_mean(crate::suggest::closest(
+                            name,
+                            probe_names.iter().map(String::as_str)
+                        ))
+                    ));
+                }
+            } else if !rule_ids.iter().any(|r| r == entry)
+                // Detectors are loaded only when needed: they are not on `check`'s path.
+                && crate::scan::Detectors::builtin().get(entry).is_none()
+            {
+                problem(format!(
+                    "checklist `{}` needs unknown rule `{entry}`{} (use `probe:NAME` for a probe)",
+                    item.id,
+                    did_you_mean(crate::suggest::closest(
+                        entry,
+                        rule_ids.iter().map(String::as_str)
+                    ))
+                ));
+            }
+        }
+        out.push(item);
     }
     out
 }

@@ -39,6 +39,7 @@ pub fn diff(manifest: &Manifest, a: &str, b: &str) -> Result<Vec<Finding>, Input
             commit: None,
             author: None,
             fingerprint: None,
+            source: None,
             help: None,
             snippet: crate::rules::snippet_of(a, view.secret),
         });

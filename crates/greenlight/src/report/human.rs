@@ -102,6 +102,51 @@ pub fn render_human(report: &Report, project: &str, color: bool) -> String {
         }
         let _ = writeln!(out);
     }
+    if let Some(d) = &report.golive {
+        let _ = writeln!(out, "── checklist ──");
+        for i in &d.checklist {
+            let mark = if i.status.is_ok() {
+                "ok  "
+            } else if i.required {
+                "FAIL"
+            } else {
+                "warn"
+            };
+            let _ = writeln!(
+                out,
+                "{mark}  [{}] {} ({}): {} — {}",
+                i.section,
+                i.id,
+                i.title,
+                i.status.as_str(),
+                i.detail
+            );
+        }
+        if !d.accepted.is_empty() {
+            let _ = writeln!(out, "\n── accepted risks ──");
+            for a in &d.accepted {
+                let x = &a.accepted;
+                let _ = writeln!(
+                    out,
+                    "{}:{} ({}, until {}, by {}): {} [{} finding(s)]",
+                    x.rule,
+                    x.target,
+                    a.status,
+                    x.expires.format("%Y-%m-%d"),
+                    x.by,
+                    x.reason,
+                    a.covers
+                );
+            }
+        }
+        if !d.blocking.is_empty() {
+            let _ = writeln!(out, "\n── blocking ──");
+            for (n, b) in d.blocking.iter().enumerate() {
+                let _ = writeln!(out, "{}. {b}", n + 1);
+            }
+        }
+        let _ = writeln!(out);
+    }
     let s = &report.summary;
     let verdict = match report.verdict {
         Verdict::Go => "GO",

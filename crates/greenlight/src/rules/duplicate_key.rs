@@ -52,6 +52,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             commit: None,
             author: None,
             fingerprint: None,
+            source: None,
             snippet: snippet_of(a, secret),
         });
     }

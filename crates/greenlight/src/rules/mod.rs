@@ -252,6 +252,7 @@ impl<'a> Context<'a> {
             commit: None,
             author: None,
             fingerprint: None,
+            source: None,
             snippet,
         }
     }
@@ -432,6 +433,7 @@ pub(crate) fn source_issue_finding(
         help: None,
         commit: None,
         author: None,
+            source: None,
         fingerprint: None,
         snippet: None,
     }
