@@ -184,17 +184,23 @@ impl Signoffs {
             path: path.to_path_buf(),
             ..Default::default()
         };
+        // The n-th `[[name]]` header line is the n-th block's line (DocumentMut keeps no spans).
+        let header_lines = |name: &str| -> Vec<usize> {
+            let header = format!("[[{name}]]");
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| l.trim_start().starts_with(&header))
+                .map(|(i, _)| i + 1)
+                .collect()
+        };
         let tables = |name: &str| -> Result<Vec<(usize, Table)>, InputError> {
+            let lines = header_lines(name);
             match doc.get(name) {
                 None => Ok(Vec::new()),
                 Some(Item::ArrayOfTables(a)) => Ok(a
                     .iter()
-                    .map(|t| {
-                        let line = t
-                            .span()
-                            .map_or(0, |s| crate::manifest::line_col(text, s.start).0);
-                        (line, t.clone())
-                    })
+                    .enumerate()
+                    .map(|(i, t)| (lines.get(i).copied().unwrap_or(0), t.clone()))
                     .collect()),
                 Some(_) => Err(err(0, format!("`{name}` must be an array of tables ([[{name}]])"))),
             }
@@ -292,11 +298,39 @@ impl Signoffs {
     /// The file's text: its comments kept, the blocks in sorted order.
     pub fn render(&self) -> String {
         let mut doc = self.doc.clone();
-        if doc.iter().next().is_none() && doc.decor().prefix().is_none_or(|p| p.as_str().is_none_or(str::is_empty)) {
-            doc = HEADER.parse().expect("the header parses");
-        }
+        // The file's leading comment: toml_edit keeps it as the document's trailing text when
+        // there is no table yet, and as the first table's prefix once there is one.
+        let first = ["signoff", "accepted"].iter().find_map(|name| {
+            doc.get(name)
+                .and_then(Item::as_array_of_tables)
+                .and_then(|a| a.iter().next())
+                .map(|t| {
+                    (
+                        t.get("digest").and_then(|d| d.as_str()).map(str::to_owned),
+                        t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("").to_owned(),
+                    )
+                })
+        });
+        let (header, header_digest) = match first {
+            Some((digest, prefix)) => (prefix, digest),
+            None => {
+                let trailing = doc.trailing().as_str().unwrap_or("").to_owned();
+                doc.set_trailing("");
+                (trailing, None)
+            }
+        };
+        let header = if header.trim().is_empty() && self.signoffs.is_empty() && self.accepted.is_empty() {
+            HEADER.to_owned()
+        } else if header.trim().is_empty() {
+            String::new()
+        } else {
+            header.trim_end_matches('\n').to_owned() + "\n"
+        };
         // Keep each existing block's comments: blocks are matched by their digest.
         let old_decor = |name: &str, digest: &str| -> Option<toml_edit::Decor> {
+            if header_digest.as_deref() == Some(digest) {
+                return None;
+            }
             doc.get(name)
                 .and_then(Item::as_array_of_tables)
                 .and_then(|a| {
@@ -324,6 +358,15 @@ impl Signoffs {
                 None => t.decor_mut().set_prefix("\n"),
             }
             accepted.push(t);
+        }
+        let first_table = if signoffs.is_empty() {
+            accepted.get_mut(0)
+        } else {
+            signoffs.get_mut(0)
+        };
+        match first_table {
+            Some(t) => t.decor_mut().set_prefix(format!("{header}\n")),
+            None => doc.set_trailing(header),
         }
         doc.remove("signoff");
         doc.remove("accepted");
@@ -399,11 +442,18 @@ mod tests {
         let path = Path::new("x.toml");
         let mut s = Signoffs::parse(path, HEADER).unwrap();
         s.add_signoff(signoff("backups", "Ana", 22));
-        let text = s.render().replace("[[signoff]]", "# checked with the DBA on call\n[[signoff]]");
+        s.add_signoff(signoff("dns", "Ana", 22));
+        let text = s.render().replace(
+            "\n[[signoff]]\nitem = \"dns\"",
+            "\n# checked with the DBA on call\n[[signoff]]\nitem = \"dns\"",
+        );
         let mut s = Signoffs::parse(path, &text).unwrap();
         s.add_signoff(signoff("alerts", "Ben", 23));
         let text = s.render();
-        assert!(text.contains("# checked with the DBA on call\n[[signoff]]\nitem = \"backups\""), "{text}");
+        assert!(text.starts_with("# Sign-offs"), "{text}");
+        assert!(text.contains("# checked with the DBA on call\n[[signoff]]\nitem = \"dns\""), "{text}");
+        let order: Vec<usize> = ["\"alerts\"", "\"backups\"", "\"dns\""].iter().map(|i| text.find(i).unwrap()).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "sorted: {text}");
     }
 
     #[test]
