@@ -462,7 +462,8 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             let manifest = Manifest::load(&manifest)?;
             let now = parse_now(std::env::var("GREENLIGHT_NOW").ok().as_deref())?;
             let expires = expires.map(|e| parse_until(&e, now)).transpose()?;
-            let s = greenlight::golive::sign(&manifest, &item, &environment, &by, note, expires, now)?;
+            let s =
+                greenlight::golive::sign(&manifest, &item, &environment, &by, note, expires, now)?;
             emit(&format!(
                 "signed off `{}` for {} as {}{}; recorded in {}\n",
                 s.item,

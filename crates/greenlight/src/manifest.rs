@@ -714,11 +714,12 @@ fn validate_checklist(
     problems: &mut Vec<ManifestProblem>,
 ) -> Vec<ChecklistItem> {
     let mut rule_ids: Vec<String> = Rule::all().iter().map(|r| r.id().to_owned()).collect();
-    rule_ids.extend(crate::probe::ProbeRule::all().iter().map(|r| r.id().to_owned()));
-    let probe_names: Vec<String> = probes
-        .iter()
-        .filter_map(|p| p.name.clone())
-        .collect();
+    rule_ids.extend(
+        crate::probe::ProbeRule::all()
+            .iter()
+            .map(|r| r.id().to_owned()),
+    );
+    let probe_names: Vec<String> = probes.iter().filter_map(|p| p.name.clone()).collect();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for spanned in raw {

@@ -129,10 +129,25 @@ fn no_output_contains_a_planted_secret() {
         let manifest = Manifest::load(&dir.path().join("greenlight.toml")).unwrap();
         for env in manifest.environments.keys() {
             let mut outputs = Vec::new();
-            for format in ["human", "json"] {
+            for format in [
+                "human", "json", "sarif", "markdown", "html", "junit", "github",
+            ] {
                 outputs.push(run(
                     dir.path(),
                     &["check", "--env", env, "--now", NOW, "--format", format],
+                ));
+                outputs.push(run(
+                    dir.path(),
+                    &[
+                        "golive",
+                        "--env",
+                        env,
+                        "--no-probe",
+                        "--now",
+                        NOW,
+                        "--format",
+                        format,
+                    ],
                 ));
             }
             for format in ["dotenv", "json", "shell"] {

@@ -3,6 +3,7 @@
 mod canary;
 mod cli;
 mod examples;
+mod golive;
 mod lifecycle;
 mod probe;
 mod scan;

@@ -207,7 +207,11 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
             note: Some(format!(
                 "{} files{}",
                 scanned.summary.files_scanned,
-                if options.git { " and the git history" } else { "" }
+                if options.git {
+                    " and the git history"
+                } else {
+                    ""
+                }
             )),
         },
     ];
@@ -250,7 +254,16 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
     let checklist: Vec<ItemResult> = manifest
         .checklist
         .iter()
-        .map(|item| evaluate(item, env, &findings, probe_results.as_deref(), &signoffs, now))
+        .map(|item| {
+            evaluate(
+                item,
+                env,
+                &findings,
+                probe_results.as_deref(),
+                &signoffs,
+                now,
+            )
+        })
         .collect();
 
     let mut report = Report::new("golive", Some(env.clone()), findings);
@@ -260,13 +273,44 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
         .iter()
         .filter(|f| f.severity == Severity::Critical)
         .collect();
+    // One line per (command, rule), so the list reads in a minute; every finding is in the
+    // findings section.
+    let mut groups: Vec<(&str, &str, Vec<&Finding>)> = Vec::new();
     for f in &critical {
-        blocking.push(format!(
-            "critical finding [{}] from {}: {}",
-            f.rule.id(),
-            f.source.unwrap_or("check"),
-            f.message
-        ));
+        let source = f.source.unwrap_or("check");
+        match groups
+            .iter_mut()
+            .find(|(s, r, _)| *s == source && *r == f.rule.id())
+        {
+            Some((_, _, v)) => v.push(f),
+            None => groups.push((source, f.rule.id(), vec![f])),
+        }
+    }
+    for (source, rule, group) in groups {
+        let mut whats: Vec<String> = group
+            .iter()
+            .map(|f| match (&f.variable, &f.location) {
+                (Some(v), _) => format!("`{v}`"),
+                (None, Some(l)) => format!("{}:{}", l.path, l.line),
+                (None, None) => f.message.clone(),
+            })
+            .collect();
+        whats.dedup();
+        let shown = whats.len().min(6);
+        let more = if whats.len() > shown {
+            format!(" and {} more", whats.len() - shown)
+        } else {
+            String::new()
+        };
+        blocking.push(if group.len() == 1 {
+            format!("critical [{rule}] from {source}: {}", group[0].message)
+        } else {
+            format!(
+                "{} critical [{rule}] findings from {source}: {}{more}",
+                group.len(),
+                whats[..shown].join(", ")
+            )
+        });
     }
     for item in checklist.iter().filter(|i| i.required && !i.status.is_ok()) {
         blocking.push(format!(
@@ -347,7 +391,10 @@ fn evaluate(
     });
     let (status, detail) = if item.is_manual() {
         match &signed {
-            None => (ItemStatus::Missing, "needs a sign-off (`greenlight signoff`)".to_owned()),
+            None => (
+                ItemStatus::Missing,
+                "needs a sign-off (`greenlight signoff`)".to_owned(),
+            ),
             Some(Ok(d)) => (ItemStatus::Signed, d.clone()),
             Some(Err(d)) => (ItemStatus::Stale, d.clone()),
         }
@@ -378,7 +425,10 @@ fn evaluate(
             }
         }
         let auto = if !failing.is_empty() {
-            (ItemStatus::Failed, format!("failing: {}", failing.join(", ")))
+            (
+                ItemStatus::Failed,
+                format!("failing: {}", failing.join(", ")),
+            )
         } else if !unknown.is_empty() {
             (ItemStatus::Unknown, unknown.join(", "))
         } else {
@@ -424,7 +474,11 @@ pub fn sign(
             .unwrap_or_default();
         return Err(InputError::Usage(format!(
             "no checklist item `{item_id}`{hint}; the manifest has: {}",
-            if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+            if ids.is_empty() {
+                "none".to_owned()
+            } else {
+                ids.join(", ")
+            }
         )));
     };
     if !manifest.environments.contains_key(environment) {
@@ -465,7 +519,9 @@ pub fn accept(
         )));
     };
     let known = crate::rules::Rule::all().iter().any(|r| r.id() == rule)
-        || crate::probe::ProbeRule::all().iter().any(|r| r.id() == rule)
+        || crate::probe::ProbeRule::all()
+            .iter()
+            .any(|r| r.id() == rule)
         || crate::scan::Detectors::builtin().get(rule).is_some();
     if !known {
         return Err(InputError::Usage(format!(

@@ -202,10 +202,17 @@ impl Signoffs {
                     .enumerate()
                     .map(|(i, t)| (lines.get(i).copied().unwrap_or(0), t.clone()))
                     .collect()),
-                Some(_) => Err(err(0, format!("`{name}` must be an array of tables ([[{name}]])"))),
+                Some(_) => Err(err(
+                    0,
+                    format!("`{name}` must be an array of tables ([[{name}]])"),
+                )),
             }
         };
-        let get = |t: &Table, line: usize, key: &str, required: bool| -> Result<Option<String>, InputError> {
+        let get = |t: &Table,
+                   line: usize,
+                   key: &str,
+                   required: bool|
+         -> Result<Option<String>, InputError> {
             match t.get(key) {
                 None if required => Err(err(line, format!("this block has no `{key}`"))),
                 None => Ok(None),
@@ -229,7 +236,20 @@ impl Signoffs {
             Ok(())
         };
         for (line, t) in tables("signoff")? {
-            known(&t, line, &["item", "environment", "by", "at", "expires", "note", "item_digest", "digest"])?;
+            known(
+                &t,
+                line,
+                &[
+                    "item",
+                    "environment",
+                    "by",
+                    "at",
+                    "expires",
+                    "note",
+                    "item_digest",
+                    "digest",
+                ],
+            )?;
             let s = Signoff {
                 item: get(&t, line, "item", true)?.expect("required"),
                 environment: get(&t, line, "environment", true)?.expect("required"),
@@ -252,7 +272,20 @@ impl Signoffs {
             out.signoffs.push(s);
         }
         for (line, t) in tables("accepted")? {
-            known(&t, line, &["rule", "target", "environment", "reason", "by", "at", "expires", "digest"])?;
+            known(
+                &t,
+                line,
+                &[
+                    "rule",
+                    "target",
+                    "environment",
+                    "reason",
+                    "by",
+                    "at",
+                    "expires",
+                    "digest",
+                ],
+            )?;
             let a = Accepted {
                 rule: get(&t, line, "rule", true)?.expect("required"),
                 target: get(&t, line, "target", true)?.expect("required"),
@@ -260,7 +293,11 @@ impl Signoffs {
                 reason: get(&t, line, "reason", true)?.expect("required"),
                 by: get(&t, line, "by", true)?.expect("required"),
                 at: date(line, "at", get(&t, line, "at", true)?.expect("required"))?,
-                expires: date(line, "expires", get(&t, line, "expires", true)?.expect("required"))?,
+                expires: date(
+                    line,
+                    "expires",
+                    get(&t, line, "expires", true)?.expect("required"),
+                )?,
                 line,
             };
             let digest = get(&t, line, "digest", true)?.expect("required");
@@ -281,17 +318,24 @@ impl Signoffs {
         self.signoffs
             .retain(|o| !(o.item == s.item && o.environment == s.environment && o.by == s.by));
         self.signoffs.push(s);
-        self.signoffs
-            .sort_by(|a, b| (&a.item, &a.environment, a.at, &a.by).cmp(&(&b.item, &b.environment, b.at, &b.by)));
+        self.signoffs.sort_by(|a, b| {
+            (&a.item, &a.environment, a.at, &a.by).cmp(&(&b.item, &b.environment, b.at, &b.by))
+        });
     }
 
     /// Adds an accepted risk (replacing an earlier one of the same rule, target and environment).
     pub fn add_accepted(&mut self, a: Accepted) {
-        self.accepted
-            .retain(|o| !(o.rule == a.rule && o.target == a.target && o.environment == a.environment));
+        self.accepted.retain(|o| {
+            !(o.rule == a.rule && o.target == a.target && o.environment == a.environment)
+        });
         self.accepted.push(a);
         self.accepted.sort_by(|a, b| {
-            (&a.rule, &a.target, &a.environment, a.at).cmp(&(&b.rule, &b.target, &b.environment, b.at))
+            (&a.rule, &a.target, &a.environment, a.at).cmp(&(
+                &b.rule,
+                &b.target,
+                &b.environment,
+                b.at,
+            ))
         });
     }
 
@@ -307,7 +351,11 @@ impl Signoffs {
                 .map(|t| {
                     (
                         t.get("digest").and_then(|d| d.as_str()).map(str::to_owned),
-                        t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("").to_owned(),
+                        t.decor()
+                            .prefix()
+                            .and_then(|p| p.as_str())
+                            .unwrap_or("")
+                            .to_owned(),
                     )
                 })
         });
@@ -319,13 +367,14 @@ impl Signoffs {
                 (trailing, None)
             }
         };
-        let header = if header.trim().is_empty() && self.signoffs.is_empty() && self.accepted.is_empty() {
-            HEADER.to_owned()
-        } else if header.trim().is_empty() {
-            String::new()
-        } else {
-            header.trim_end_matches('\n').to_owned() + "\n"
-        };
+        let header =
+            if header.trim().is_empty() && self.signoffs.is_empty() && self.accepted.is_empty() {
+                HEADER.to_owned()
+            } else if header.trim().is_empty() {
+                String::new()
+            } else {
+                header.trim_end_matches('\n').to_owned() + "\n"
+            };
         // Keep each existing block's comments: blocks are matched by their digest.
         let old_decor = |name: &str, digest: &str| -> Option<toml_edit::Decor> {
             if header_digest.as_deref() == Some(digest) {
@@ -430,7 +479,14 @@ mod tests {
         assert!(text.starts_with("# Sign-offs"));
         assert!(text.find("backups").unwrap() < text.find("restore-tested").unwrap());
         let back = Signoffs::parse(path, &text).unwrap();
-        let strip = |v: &[Signoff]| v.iter().map(|s| Signoff { line: 0, ..s.clone() }).collect::<Vec<_>>();
+        let strip = |v: &[Signoff]| {
+            v.iter()
+                .map(|s| Signoff {
+                    line: 0,
+                    ..s.clone()
+                })
+                .collect::<Vec<_>>()
+        };
         assert_eq!(strip(&back.signoffs), strip(&s.signoffs));
         assert_eq!(back.accepted[0].reason, accepted().reason);
         // Rendering what was read changes nothing.
@@ -451,8 +507,14 @@ mod tests {
         s.add_signoff(signoff("alerts", "Ben", 23));
         let text = s.render();
         assert!(text.starts_with("# Sign-offs"), "{text}");
-        assert!(text.contains("# checked with the DBA on call\n[[signoff]]\nitem = \"dns\""), "{text}");
-        let order: Vec<usize> = ["\"alerts\"", "\"backups\"", "\"dns\""].iter().map(|i| text.find(i).unwrap()).collect();
+        assert!(
+            text.contains("# checked with the DBA on call\n[[signoff]]\nitem = \"dns\""),
+            "{text}"
+        );
+        let order: Vec<usize> = ["\"alerts\"", "\"backups\"", "\"dns\""]
+            .iter()
+            .map(|i| text.find(i).unwrap())
+            .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "sorted: {text}");
     }
 

@@ -587,7 +587,7 @@ pub fn findings_of(results: &[ProbeResult]) -> Vec<Finding> {
                 commit: None,
                 author: None,
                 fingerprint: None,
-            source: None,
+                source: None,
                 help: None,
                 snippet: None,
             });

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use crate::finding::{Report, Severity, Verdict};
 
 fn message(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn property(text: &str) -> String {
@@ -25,14 +27,25 @@ pub fn render_github(report: &Report) -> String {
         };
         let mut props = Vec::new();
         if let Some(l) = &f.location {
-            props.push(format!("file={}", property(l.path.trim_start_matches("./"))));
+            props.push(format!(
+                "file={}",
+                property(l.path.trim_start_matches("./"))
+            ));
             if l.line > 0 {
                 props.push(format!("line={}", l.line));
                 props.push(format!("col={}", l.column.max(1)));
             }
         }
-        props.push(format!("title={}", property(&format!("greenlight {}", f.rule.id()))));
-        let _ = writeln!(out, "::{level} {}::{}", props.join(","), message(&f.message));
+        props.push(format!(
+            "title={}",
+            property(&format!("greenlight {}", f.rule.id()))
+        ));
+        let _ = writeln!(
+            out,
+            "::{level} {}::{}",
+            props.join(","),
+            message(&f.message)
+        );
     }
     if let Some(d) = &report.golive {
         for i in d.checklist.iter().filter(|i| !i.status.is_ok()) {

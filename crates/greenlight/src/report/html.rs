@@ -21,7 +21,7 @@ h2{margin:28px 0 10px;font-size:18px}
 ol.blocking li{margin:4px 0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px}
-.card h3{margin:0 0 8px;font-size:15px;text-transform:capitalize}
+.card h3{margin:0 0 8px;font-size:15px}
 .chip{display:block;margin:3px 0;padding:3px 8px;border-radius:6px;font-size:13px}
 .ok{background:#dafbe1}.bad{background:#ffebe9}.warn{background:#fff8c5}.unknown{background:#eaeef2}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d0d7de}
@@ -40,14 +40,24 @@ fn color(s: Severity) -> &'static str {
     }
 }
 
-const SEVERITIES: [Severity; 3] = [Severity::Critical, Severity::Warning, Severity::Recommendation];
+const SEVERITIES: [Severity; 3] = [
+    Severity::Critical,
+    Severity::Warning,
+    Severity::Recommendation,
+];
 
 /// Horizontal stacked bars: one per service (and "(none)"), segments by severity.
 fn chart(report: &Report) -> String {
     let mut services: Vec<(String, [usize; 3])> = Vec::new();
     for f in &report.findings {
-        let name = f.service.clone().unwrap_or_else(|| format!("({})", f.source.unwrap_or("no service")));
-        let idx = SEVERITIES.iter().position(|s| *s == f.severity).expect("a severity");
+        let name = f
+            .service
+            .clone()
+            .unwrap_or_else(|| format!("({})", f.source.unwrap_or("no service")));
+        let idx = SEVERITIES
+            .iter()
+            .position(|s| *s == f.severity)
+            .expect("a severity");
         match services.iter_mut().find(|(n, _)| *n == name) {
             Some((_, c)) => c[idx] += 1,
             None => {
@@ -57,7 +67,12 @@ fn chart(report: &Report) -> String {
             }
         }
     }
-    let max = services.iter().map(|(_, c)| c.iter().sum::<usize>()).max().unwrap_or(0).max(1);
+    let max = services
+        .iter()
+        .map(|(_, c)| c.iter().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let row = 26;
     let label_w = 190.0;
     let bar_w = 560.0;
@@ -95,7 +110,13 @@ fn chart(report: &Report) -> String {
             );
             x += w;
         }
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{}</text>", x + 6.0, y + 17, counts.iter().sum::<usize>());
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{}</text>",
+            x + 6.0,
+            y + 17,
+            counts.iter().sum::<usize>()
+        );
     }
     let legend_y = row * services.len().max(1) + 22;
     let mut lx = label_w;
@@ -122,7 +143,11 @@ pub fn render_html(report: &Report, project: &str) -> String {
         Verdict::NoGo => ("nogo", "NO-GO"),
     };
     let s = &report.summary;
-    let title = if report.golive.is_some() { "Go-live decision" } else { report.command };
+    let title = if report.golive.is_some() {
+        "Go-live decision"
+    } else {
+        report.command
+    };
     let mut h = String::new();
     let _ = write!(
         h,
@@ -134,7 +159,10 @@ pub fn render_html(report: &Report, project: &str) -> String {
     let generated = report
         .golive
         .as_ref()
-        .map(|d| d.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .map(|d| {
+            d.generated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
         .unwrap_or_default();
     let _ = write!(
         h,
@@ -168,7 +196,11 @@ pub fn render_html(report: &Report, project: &str) -> String {
             }
         }
         for section in sections {
-            let items: Vec<_> = d.checklist.iter().filter(|i| i.section == section).collect();
+            let items: Vec<_> = d
+                .checklist
+                .iter()
+                .filter(|i| i.section == section)
+                .collect();
             let done = items.iter().filter(|i| i.status.is_ok()).count();
             let _ = write!(h, "<div class=\"card section\" data-section=\"{}\"><h3>{} <small>{done}/{}</small></h3>", escape(section), escape(section), items.len());
             for i in items {
@@ -208,16 +240,39 @@ pub fn render_html(report: &Report, project: &str) -> String {
         h.push_str("<div class=\"card ok\">No findings in any service.</div>");
     }
     for name in &services {
-        let of = |sev: Severity| report.findings.iter().filter(|f| f.service.clone().unwrap_or_else(|| "(no service)".into()) == *name && f.severity == sev).count();
-        let (c, w, r) = (of(Severity::Critical), of(Severity::Warning), of(Severity::Recommendation));
-        let cls = if c > 0 { "bad" } else if w > 0 { "warn" } else { "ok" };
+        let of = |sev: Severity| {
+            report
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.service.clone().unwrap_or_else(|| "(no service)".into()) == *name
+                        && f.severity == sev
+                })
+                .count()
+        };
+        let (c, w, r) = (
+            of(Severity::Critical),
+            of(Severity::Warning),
+            of(Severity::Recommendation),
+        );
+        let cls = if c > 0 {
+            "bad"
+        } else if w > 0 {
+            "warn"
+        } else {
+            "ok"
+        };
         let _ = write!(h, "<div class=\"card service {cls}\" data-service=\"{}\"><h3>{}</h3>{c} critical · {w} warning · {r} recommendation</div>", escape(name), escape(name));
     }
     h.push_str("</div><h2>Findings by severity and service</h2>");
     h.push_str(&chart(report));
     h.push_str("<h2>Findings</h2><table id=\"findings\"><thead><tr><th>Severity</th><th>Rule</th><th>From</th><th>Where</th><th>Variable</th><th>Value (masked)</th><th>Message</th></tr></thead><tbody>");
     for f in &report.findings {
-        let at = f.location.as_ref().map(|l| format!("{}:{}:{}", l.path, l.line, l.column)).unwrap_or_default();
+        let at = f
+            .location
+            .as_ref()
+            .map(|l| format!("{}:{}:{}", l.path, l.line, l.column))
+            .unwrap_or_default();
         let _ = write!(
             h,
             "<tr class=\"finding\"><td class=\"sev-{0}\">{0}</td><td><code>{1}</code></td><td>{2}</td><td><code>{3}</code></td><td>{4}</td><td><code>{5}</code></td><td>{6}</td></tr>",
@@ -239,18 +294,31 @@ pub fn render_html(report: &Report, project: &str) -> String {
         }
         h.push_str("</tbody></table><h2>Sign-offs</h2><table id=\"signoffs\"><thead><tr><th>Item</th><th>By</th><th>On</th><th>Expires</th><th>Note</th></tr></thead><tbody>");
         for so in &d.signoffs {
-            let _ = write!(h, "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&so.item), escape(&so.by), so.at.format("%Y-%m-%d %H:%M UTC"), so.expires.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into()), escape(so.note.as_deref().unwrap_or("")));
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&so.item),
+                escape(&so.by),
+                so.at.format("%Y-%m-%d %H:%M UTC"),
+                so.expires
+                    .map(|e| e.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "never".into()),
+                escape(so.note.as_deref().unwrap_or(""))
+            );
         }
         h.push_str("</tbody></table>");
     }
     if let Some(probes) = &report.probes {
         h.push_str("<h2>Probes</h2><table id=\"probes\"><thead><tr><th>Probe</th><th>Kind</th><th>Target</th><th>Status</th><th>Time</th></tr></thead><tbody>");
         for p in probes {
-            let status = serde_json::to_value(p.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let status = serde_json::to_value(p.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             let _ = write!(h, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{status}</td><td>{} ms</td></tr>", escape(&p.name), escape(&p.kind), escape(&p.target), p.duration_ms);
         }
         h.push_str("</tbody></table>");
     }
-    let _ = write!(h, "<footer>Made by {} {} · command <code>{}</code> · project {} · environment {} {}</footer></main></body></html>\n", report.tool.name, report.tool.version, report.command, escape(project), escape(env), escape(&generated));
+    let _ = writeln!(h, "<footer>Made by {} {} · command <code>{}</code> · project {} · environment {} {}</footer></main></body></html>", report.tool.name, report.tool.version, report.command, escape(project), escape(env), escape(&generated));
     h
 }

@@ -65,13 +65,21 @@ pub fn render_junit(report: &Report, project: &str) -> String {
                 escape(&i.title)
             );
             if i.status.is_ok() {
-                let _ = writeln!(suites, ">\n      <system-out>{}</system-out>\n    </testcase>", escape(&i.detail));
+                let _ = writeln!(
+                    suites,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    escape(&i.detail)
+                );
             } else {
                 let _ = writeln!(
                     suites,
                     ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",
                     i.status.as_str(),
-                    escape(&format!("{} ({})", i.status.as_str(), if i.required { "required" } else { "optional" })),
+                    escape(&format!(
+                        "{} ({})",
+                        i.status.as_str(),
+                        if i.required { "required" } else { "optional" }
+                    )),
                     escape(&i.detail)
                 );
             }
@@ -84,15 +92,30 @@ pub fn render_junit(report: &Report, project: &str) -> String {
     let mut cases = String::new();
     let mut failures = 0;
     for id in &ids {
-        let hits: Vec<_> = report.findings.iter().filter(|f| f.rule.id() == *id).collect();
-        let blocking: Vec<_> = hits.iter().filter(|f| f.severity != Severity::Recommendation).collect();
-        let _ = write!(cases, "    <testcase classname=\"rules\" name=\"{}\"", escape(id));
+        let hits: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.id() == *id)
+            .collect();
+        let blocking: Vec<_> = hits
+            .iter()
+            .filter(|f| f.severity != Severity::Recommendation)
+            .collect();
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"rules\" name=\"{}\"",
+            escape(id)
+        );
         if blocking.is_empty() {
             let notes: Vec<String> = hits.iter().map(|f| f.message.clone()).collect();
             if notes.is_empty() {
                 cases.push_str("/>\n");
             } else {
-                let _ = writeln!(cases, ">\n      <system-out>{}</system-out>\n    </testcase>", escape(&notes.join("\n")));
+                let _ = writeln!(
+                    cases,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    escape(&notes.join("\n"))
+                );
             }
         } else {
             failures += 1;
@@ -107,7 +130,11 @@ pub fn render_junit(report: &Report, project: &str) -> String {
                     format!("{}{at}{}", f.severity.as_str().to_owned() + ": ", f.message)
                 })
                 .collect();
-            let worst = blocking.iter().map(|f| f.severity).min().expect("not empty");
+            let worst = blocking
+                .iter()
+                .map(|f| f.severity)
+                .min()
+                .expect("not empty");
             let _ = writeln!(
                 cases,
                 ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",

@@ -33,10 +33,16 @@ fn findings_table(out: &mut String, findings: &[Finding], with_source: bool) {
         return;
     }
     if with_source {
-        let _ = writeln!(out, "| Severity | Rule | From | Where | Variable | Value (masked) | Message |");
+        let _ = writeln!(
+            out,
+            "| Severity | Rule | From | Where | Variable | Value (masked) | Message |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     } else {
-        let _ = writeln!(out, "| Severity | Rule | Where | Variable | Value (masked) | Message |");
+        let _ = writeln!(
+            out,
+            "| Severity | Rule | Where | Variable | Value (masked) | Message |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
     }
     for f in findings {
@@ -51,8 +57,14 @@ fn findings_table(out: &mut String, findings: &[Finding], with_source: bool) {
             f.severity.as_str(),
             f.rule.id(),
             location(f),
-            f.variable.as_deref().map(|v| format!("`{v}`")).unwrap_or_default(),
-            f.value.as_deref().map(|v| format!("`{}`", cell(v))).unwrap_or_default(),
+            f.variable
+                .as_deref()
+                .map(|v| format!("`{v}`"))
+                .unwrap_or_default(),
+            f.value
+                .as_deref()
+                .map(|v| format!("`{}`", cell(v)))
+                .unwrap_or_default(),
             cell(&f.message)
         );
     }
@@ -101,13 +113,23 @@ pub fn render_markdown(report: &Report, project: &str) -> String {
                 continue;
             }
             seen.push(section);
-            let items: Vec<_> = d.checklist.iter().filter(|i| i.section == section).collect();
+            let items: Vec<_> = d
+                .checklist
+                .iter()
+                .filter(|i| i.section == section)
+                .collect();
             let ok = items.iter().filter(|i| i.status.is_ok()).count();
             let _ = writeln!(out, "### {section} ({ok}/{} done)\n", items.len());
             let _ = writeln!(out, "| Status | Item | Kind | Required | Detail |");
             let _ = writeln!(out, "|---|---|---|---|---|");
             for i in items {
-                let mark = if i.status.is_ok() { "✅" } else if i.required { "❌" } else { "⚠️" };
+                let mark = if i.status.is_ok() {
+                    "✅"
+                } else if i.required {
+                    "❌"
+                } else {
+                    "⚠️"
+                };
                 let _ = writeln!(
                     out,
                     "| {mark} {} | **{}** `{}` | {} | {} | {} |",
@@ -129,7 +151,10 @@ pub fn render_markdown(report: &Report, project: &str) -> String {
         if d.accepted.is_empty() {
             let _ = writeln!(out, "None.\n");
         } else {
-            let _ = writeln!(out, "| Rule | For | Reason | Accepted by | On | Until | Status | Findings covered |");
+            let _ = writeln!(
+                out,
+                "| Rule | For | Reason | Accepted by | On | Until | Status | Findings covered |"
+            );
             let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
             for a in &d.accepted {
                 let x = &a.accepted;
@@ -165,7 +190,9 @@ pub fn render_markdown(report: &Report, project: &str) -> String {
                     s.item,
                     cell(&s.by),
                     s.at.format("%Y-%m-%d %H:%M UTC"),
-                    s.expires.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into()),
+                    s.expires
+                        .map(|e| e.format("%Y-%m-%d").to_string())
+                        .unwrap_or_else(|| "never".into()),
                     cell(s.note.as_deref().unwrap_or(""))
                 );
             }
@@ -177,8 +204,18 @@ pub fn render_markdown(report: &Report, project: &str) -> String {
         let _ = writeln!(out, "| Probe | Kind | Target | Status | Time |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         for p in probes {
-            let status = serde_json::to_value(p.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let _ = writeln!(out, "| {} | {} | `{}` | {status} | {} ms |", cell(&p.name), p.kind, cell(&p.target), p.duration_ms);
+            let status = serde_json::to_value(p.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {status} | {} ms |",
+                cell(&p.name),
+                p.kind,
+                cell(&p.target),
+                p.duration_ms
+            );
         }
         out.push('\n');
     }
@@ -187,14 +224,22 @@ pub fn render_markdown(report: &Report, project: &str) -> String {
     let _ = writeln!(out, "- Environment: {env}");
     let _ = writeln!(out, "- Tool: {} {}", report.tool.name, report.tool.version);
     if let Some(d) = &report.golive {
-        let _ = writeln!(out, "- Generated: {}", d.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let _ = writeln!(
+            out,
+            "- Generated: {}",
+            d.generated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
         for p in &d.parts {
             let _ = writeln!(
                 out,
                 "- `{}`: {}{} ({} critical, {} warning, {} recommendation)",
                 p.command,
                 if p.ran { "ran" } else { "skipped" },
-                p.note.as_deref().map(|n| format!(", {n}")).unwrap_or_default(),
+                p.note
+                    .as_deref()
+                    .map(|n| format!(", {n}"))
+                    .unwrap_or_default(),
                 p.summary.critical,
                 p.summary.warning,
                 p.summary.recommendation

@@ -433,7 +433,7 @@ pub(crate) fn source_issue_finding(
         help: None,
         commit: None,
         author: None,
-            source: None,
+        source: None,
         fingerprint: None,
         snippet: None,
     }
