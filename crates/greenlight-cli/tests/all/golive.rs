@@ -538,8 +538,16 @@ fn accepted_risks_are_recorded_shown_and_expire() {
         md.contains("TLS terminates at the pooler until Dec"),
         "visible in every report"
     );
-    let html = golive(dir.path(), "broken", "html").stdout;
-    assert!(html.contains("TLS terminates at the pooler until Dec"));
+    for format in ["html", "human", "junit", "github", "sarif"] {
+        let out = golive(dir.path(), "broken", format).stdout;
+        assert!(
+            out.contains("TLS terminates at the pooler until Dec"),
+            "{format}: {out}"
+        );
+    }
+    let sarif = golive(dir.path(), "broken", "sarif").stdout;
+    assert_valid_sarif("golive sarif with an accepted risk", &sarif);
+    assert!(sarif.contains("\"suppressions\""));
     // Expired: shown, no longer applied.
     let later = run(
         dir.path(),
@@ -587,4 +595,58 @@ fn accepted_risks_are_recorded_shown_and_expire() {
         );
         assert_eq!(r.code, 2, "{spec}: {}", r.stderr);
     }
+}
+
+#[test]
+fn signoffs_from_two_branches_merge_cleanly() {
+    let dir = example_copy("toolboxai");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let sign = |item: &str, by: &str| {
+        let out = crate::support::greenlight(dir.path())
+            .args(["signoff", item, "--by", by, "--expires", "90d"])
+            .env("GREENLIGHT_NOW", "2026-10-31T10:00:00Z")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "base"]);
+    git(&["checkout", "-qb", "ana"]);
+    sign("cors", "Ana Silva");
+    git(&["commit", "-qam", "ana signs cors"]);
+    git(&["checkout", "-q", "main"]);
+    git(&["checkout", "-qb", "ben"]);
+    sign("monitoring", "Ben Ito");
+    git(&["commit", "-qam", "ben signs monitoring"]);
+    git(&["merge", "-q", "--no-edit", "ana"]);
+    let text = std::fs::read_to_string(dir.path().join("greenlight.signoffs.toml")).unwrap();
+    assert!(text.contains("by = \"Ana Silva\"") && text.contains("by = \"Ben Ito\""));
+    let r = golive(dir.path(), "production", "json");
+    assert_eq!(r.code, 0, "the merged file is valid: {}", r.stderr);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["signoffs"].as_array().unwrap().len(), 7);
 }

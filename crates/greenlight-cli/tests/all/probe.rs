@@ -50,6 +50,7 @@ fn probe(dir: &tempfile::TempDir, env: &str, extra: &[&str]) -> Probed {
     let json = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
         panic!("not JSON ({e}):\n{}\n{}", r.stdout, r.stderr);
     });
+    crate::golive::assert_valid_report("probe", &r.stdout);
     Probed {
         code: r.code,
         json,

@@ -48,6 +48,24 @@ pub fn render_github(report: &Report) -> String {
         );
     }
     if let Some(d) = &report.golive {
+        for a in &d.accepted {
+            let x = &a.accepted;
+            let _ = writeln!(
+                out,
+                "::notice title={}::{}",
+                property(&format!(
+                    "accepted risk {}:{} ({})",
+                    x.rule, x.target, a.status
+                )),
+                message(&format!(
+                    "{} — accepted by {} until {}; covers {} finding(s)",
+                    x.reason,
+                    x.by,
+                    x.expires.format("%Y-%m-%d"),
+                    a.covers
+                ))
+            );
+        }
         for i in d.checklist.iter().filter(|i| !i.status.is_ok()) {
             let level = if i.required { "error" } else { "warning" };
             let _ = writeln!(

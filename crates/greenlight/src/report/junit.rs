@@ -87,6 +87,31 @@ pub fn render_junit(report: &Report, project: &str) -> String {
         let _ = writeln!(suites, "  </testsuite>");
         total += d.checklist.len();
         total_failures += failures;
+        // Accepted risks: shown as skipped tests, with who, why and until when.
+        let _ = writeln!(
+            suites,
+            "  <testsuite name=\"greenlight.accepted\" tests=\"{0}\" failures=\"0\" errors=\"0\" skipped=\"{0}\">",
+            d.accepted.len()
+        );
+        for a in &d.accepted {
+            let x = &a.accepted;
+            let _ = writeln!(
+                suites,
+                "    <testcase classname=\"accepted\" name=\"{}:{}\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape(&x.rule),
+                escape(&x.target),
+                escape(&format!(
+                    "{} risk, accepted by {} until {}: {} ({} finding(s))",
+                    a.status,
+                    x.by,
+                    x.expires.format("%Y-%m-%d"),
+                    x.reason,
+                    a.covers
+                ))
+            );
+        }
+        let _ = writeln!(suites, "  </testsuite>");
+        total += d.accepted.len();
     }
     let ids = rule_ids(report);
     let mut cases = String::new();

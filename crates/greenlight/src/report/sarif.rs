@@ -15,18 +15,30 @@ fn level(s: Severity) -> &'static str {
 }
 
 pub fn render_sarif(report: &Report) -> String {
-    let mut rules: Vec<_> = report
-        .findings
+    // Findings that accepted risks cover are results too, with SARIF's own `suppressions`.
+    let mut all: Vec<(
+        &crate::finding::Finding,
+        Option<&crate::golive::AcceptedRisk>,
+    )> = report.findings.iter().map(|f| (f, None)).collect();
+    if let Some(d) = &report.golive {
+        for f in &d.accepted_findings {
+            let risk = d
+                .accepted
+                .iter()
+                .find(|a| a.status == "active" && a.accepted.covers(f));
+            all.push((f, risk));
+        }
+    }
+    let mut rules: Vec<_> = all
         .iter()
-        .map(|f| (f.rule.id(), f.rule.summary(), f.severity))
+        .map(|(f, _)| (f.rule.id(), f.rule.summary(), f.severity))
         .collect();
     rules.sort_by(|a, b| a.0.cmp(b.0));
     rules.dedup_by(|a, b| a.0 == b.0);
     let rule_index = |id: &str| rules.iter().position(|r| r.0 == id).unwrap_or(0);
-    let results: Vec<Value> = report
-        .findings
+    let results: Vec<Value> = all
         .iter()
-        .map(|f| {
+        .map(|&(f, risk)| {
             let mut result = json!({
                 "ruleId": f.rule.id(),
                 "ruleIndex": rule_index(f.rule.id()),
@@ -59,6 +71,19 @@ pub fn render_sarif(report: &Report) -> String {
             }
             if !properties.is_empty() {
                 result["properties"] = Value::Object(properties);
+            }
+            if let Some(a) = risk {
+                let a = &a.accepted;
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!(
+                        "{} (accepted by {} until {})",
+                        a.reason,
+                        a.by,
+                        a.expires.format("%Y-%m-%d")
+                    ),
+                }]);
             }
             result
         })
