@@ -518,6 +518,33 @@ mod tests {
         assert!(order.windows(2).all(|w| w[0] < w[1]), "sorted: {text}");
     }
 
+    proptest::proptest! {
+        /// Whatever people write in names, notes and reasons (quotes, newlines, `#`, `]]`,
+        /// unicode), the file reads back as written.
+        #[test]
+        fn any_text_in_fields_round_trips(by in "\\PC{1,40}", note in "\\PC{0,80}", reason in "\\PC{1,80}", item in "[a-z0-9._-]{1,20}") {
+            let path = Path::new("greenlight.signoffs.toml");
+            let mut s = Signoffs::parse(path, HEADER).unwrap();
+            let mut so = signoff(&item, &by, 21);
+            so.note = Some(note.clone());
+            s.add_signoff(so.clone());
+            let mut a = accepted();
+            a.reason = reason.clone();
+            a.by = by.clone();
+            s.add_accepted(a.clone());
+            let back = Signoffs::parse(path, &s.render()).unwrap();
+            proptest::prop_assert_eq!(&back.signoffs[0].by, &by);
+            proptest::prop_assert_eq!(back.signoffs[0].note.as_deref(), Some(note.as_str()));
+            proptest::prop_assert_eq!(&back.accepted[0].reason, &reason);
+        }
+
+        /// Any text is read or refused, never a panic.
+        #[test]
+        fn arbitrary_files_never_panic(text in "\\PC{0,300}") {
+            let _ = Signoffs::parse(Path::new("x.toml"), &text);
+        }
+    }
+
     #[test]
     fn hand_edits_and_malformed_files_are_errors() {
         let path = Path::new("greenlight.signoffs.toml");

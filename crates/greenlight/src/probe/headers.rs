@@ -638,6 +638,21 @@ mod tests {
         assert!(failed(&analyse(&e, Profile::Api, ctx(false))).is_empty());
     }
 
+    proptest::proptest! {
+        /// Headers are the server's, so hostile: any values are judged without a panic, and
+        /// cookie values never reach a message.
+        #[test]
+        fn any_header_values_are_analysed(values in proptest::collection::vec("\\PC{0,60}", 6), cookie in "[A-Za-z0-9]{12,20}") {
+            let names = ["strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy", "access-control-allow-origin"];
+            let mut h: Vec<(String, String)> = names.iter().zip(&values).map(|(n, v)| ((*n).to_owned(), v.clone())).collect();
+            h.push(("set-cookie".into(), format!("sess={cookie}; {}", values[0])));
+            let e = Evidence { target: "https://x/".into(), https: true, response: Ok(Recorded { status: 200, headers: h }), preflight: None };
+            for c in analyse(&e, Profile::Browser, ctx(true)) {
+                proptest::prop_assert!(!c.message.contains(&cookie));
+            }
+        }
+    }
+
     #[test]
     fn unsafe_referrer_policy_is_a_recommendation() {
         let mut h = GOOD.to_vec();

@@ -387,6 +387,20 @@ mod tests {
         assert_eq!(checks.last().unwrap().status, Status::Unknown);
     }
 
+    proptest::proptest! {
+        /// Bodies are the server's: any text, and any JSON shape, is analysed without a panic.
+        #[test]
+        fn any_body_is_analysed(body in "\\PC{0,200}", status in 100u16..600) {
+            let _ = analyse(&evidence(status, &body), Some("1"), ctx());
+        }
+
+        #[test]
+        fn any_json_shape_is_analysed(status in "[a-zA-Z_]{0,12}", name in "\\PC{0,10}", inner in "[a-zA-Z_]{0,12}") {
+            let body = serde_json::json!({"status": status, "checks": {name.clone(): [{"status": inner}], "x": {"status": 1}}, "components": {name: {"status": inner, "components": []}}});
+            let _ = analyse(&evidence(200, &body.to_string()), None, ctx());
+        }
+    }
+
     #[test]
     fn errors_pick_their_rule() {
         let mut e = evidence(200, "");
