@@ -676,3 +676,46 @@ fn bad_probe_declarations_are_clear_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no probe named `b`"), "{}", r.stderr);
 }
+
+#[test]
+fn golive_runs_the_probes_and_checklist_items_follow_them() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let manifest = [
+        http_probe("health", "http", &format!("{base}/health/pass"), ""),
+        http_probe("broken-health", "http", &format!("{base}/health/fail"), "environments = [\"staging\"]"),
+        "[[checklist]]\nid = \"health-ok\"\ntitle = \"Health endpoint answers\"\nsection = \"post-deployment\"\nauto = [\"probe:health\"]\n\n\
+         [[checklist]]\nid = \"staging-health\"\ntitle = \"Staging health\"\nsection = \"post-deployment\"\nauto = [\"probe:broken-health\"]\nrequired = false\n"
+            .to_owned(),
+    ]
+    .concat();
+    let dir = project(&manifest, "");
+    let r = run(
+        dir.path(),
+        &["golive", "--env", "production", "--format", "json"],
+    );
+    crate::golive::assert_valid_report("golive with probes", &r.stdout);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    let items = json["checklist"].as_array().unwrap();
+    assert_eq!(items[0]["status"], "passed", "{}", r.stdout);
+    // The staging-only probe does not apply to production: not a pass.
+    assert_eq!(items[1]["status"], "unknown");
+    assert_eq!(
+        json["verdict"], "go",
+        "an optional unknown item does not block"
+    );
+    assert_eq!(r.code, 0);
+    let r = run(
+        dir.path(),
+        &["golive", "--env", "staging", "--format", "json"],
+    );
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    let items = json["checklist"].as_array().unwrap();
+    assert_eq!(items[1]["status"], "failed");
+    assert_eq!(json["verdict"], "no-go");
+    assert!(json["blocking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b.as_str().unwrap().contains("health-check-failing")));
+}
