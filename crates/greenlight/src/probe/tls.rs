@@ -238,6 +238,20 @@ pub fn analyse(e: &Evidence, expiry_days: u32, ctx: Context) -> Vec<CheckResult>
     let mut out = Vec::new();
     let at = format!("{}:{}", e.host, e.port);
     match &e.handshake {
+        // A server that offers nothing greenlight's TLS stack speaks (TLS 1.2 and 1.3) fails the
+        // handshake with a protocol error: that is the finding, not unreachability.
+        Err(err)
+            if err.contains("PeerIncompatible")
+                || err.contains("ProtocolVersion")
+                || err.contains("protocol version")
+                || err.contains("HandshakeFailure") =>
+        {
+            out.push(CheckResult::fail_default(
+                "tls.protocol",
+                ProbeRule::TlsNotEnforced,
+                format!("{at} offers neither TLS 1.2 nor TLS 1.3: {err}"),
+            ))
+        }
         Err(err) => out.push(CheckResult::fail_default(
             "tls.handshake",
             ProbeRule::ProbeUnreachable,
@@ -469,6 +483,26 @@ mod tests {
             ctx(true),
         );
         assert!(checks[0].message.contains("untrusted CA (CN=Example CA)"));
+    }
+
+    #[test]
+    fn a_server_without_tls_1_2_fails_the_protocol_check() {
+        let mut e = evidence(90, None);
+        e.handshake = Err(
+            "TLS handshake with app.example.com:443 failed: received fatal alert: ProtocolVersion"
+                .into(),
+        );
+        let checks = analyse(&e, 30, ctx(true));
+        assert_eq!(
+            (checks[0].check, checks[0].rule),
+            ("tls.protocol", ProbeRule::TlsNotEnforced)
+        );
+        e.handshake =
+            Err("cannot connect to app.example.com:443: connection refused (os error 111)".into());
+        assert_eq!(
+            analyse(&e, 30, ctx(true))[0].rule,
+            ProbeRule::ProbeUnreachable
+        );
     }
 
     #[test]
