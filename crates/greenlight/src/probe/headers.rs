@@ -171,18 +171,7 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
     let rule = ProbeRule::SecurityHeaderMissing;
     let r = match &e.response {
         Ok(r) => r,
-        Err(err) => {
-            let rule = if net::is_certificate_error(err) {
-                ProbeRule::TlsCertificateInvalid
-            } else {
-                ProbeRule::ProbeUnreachable
-            };
-            return vec![CheckResult::fail_default(
-                "http.reachable",
-                rule,
-                err.clone(),
-            )];
-        }
+        Err(err) => return vec![CheckResult::request_failed("http.reachable", err)],
     };
     // High-severity checks block go-live in production (probe-checks.md's "high").
     let high = if ctx.production {
@@ -470,14 +459,8 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::testing::ctx;
     use crate::probe::Status;
-
-    fn ctx(production: bool) -> Context {
-        Context {
-            production,
-            now: chrono::Utc::now(),
-        }
-    }
 
     fn evidence(headers: &[(&str, &str)]) -> Evidence {
         Evidence {

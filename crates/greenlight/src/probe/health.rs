@@ -149,18 +149,7 @@ pub fn analyse(e: &Evidence, expect_version: Option<&str>, _ctx: Context) -> Vec
     let rule = ProbeRule::HealthCheckFailing;
     let r = match &e.response {
         Ok(r) => r,
-        Err(err) => {
-            let rule = if net::is_certificate_error(err) {
-                ProbeRule::TlsCertificateInvalid
-            } else {
-                ProbeRule::ProbeUnreachable
-            };
-            return vec![CheckResult::fail_default(
-                "health.reachable",
-                rule,
-                err.clone(),
-            )];
-        }
+        Err(err) => return vec![CheckResult::request_failed("health.reachable", err)],
     };
     let mut out = vec![CheckResult::pass(
         "health.reachable",

@@ -93,6 +93,17 @@ impl CheckResult {
         CheckResult::fail(check, rule, rule.info().severity, message)
     }
 
+    /// A request or connection that failed: a certificate that does not verify is
+    /// `tls-certificate-invalid`, anything else `probe-unreachable`.
+    pub fn request_failed(check: &'static str, err: &str) -> CheckResult {
+        let rule = if net::is_certificate_error(err) {
+            ProbeRule::TlsCertificateInvalid
+        } else {
+            ProbeRule::ProbeUnreachable
+        };
+        CheckResult::fail_default(check, rule, err)
+    }
+
     pub fn unknown(
         check: &'static str,
         rule: ProbeRule,
@@ -607,6 +618,35 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
         format!("{one_line}…")
     } else {
         one_line
+    }
+}
+
+/// Helpers of the analysers' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{CheckResult, Context, ProbeRule, Status};
+    use crate::finding::Severity;
+
+    pub fn ctx(production: bool) -> Context {
+        Context {
+            production,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    /// (check, rule, severity) of the failed checks.
+    pub fn failed(checks: &[CheckResult]) -> Vec<(&'static str, ProbeRule, Severity)> {
+        checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| {
+                (
+                    c.check,
+                    c.rule,
+                    c.severity.expect("a failure has a severity"),
+                )
+            })
+            .collect()
     }
 }
 

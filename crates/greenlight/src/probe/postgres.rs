@@ -386,14 +386,8 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::testing::ctx;
     use crate::probe::Status;
-
-    fn ctx(production: bool) -> Context {
-        Context {
-            production,
-            now: chrono::Utc::now(),
-        }
-    }
 
     fn evidence(tls: bool, passwordless: Attempt, plaintext: Attempt) -> Evidence {
         Evidence {

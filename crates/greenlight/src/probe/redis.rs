@@ -333,14 +333,8 @@ fn judge_settings(s: &Settings, role: Option<&str>) -> Vec<CheckResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::testing::ctx;
     use crate::probe::Status;
-
-    fn ctx(production: bool) -> Context {
-        Context {
-            production,
-            now: chrono::Utc::now(),
-        }
-    }
 
     fn evidence(tls: bool, unauthenticated: Unauthenticated, settings: Settings) -> Evidence {
         Evidence {

@@ -390,6 +390,7 @@ pub fn analyse(e: &Evidence, expiry_days: u32, ctx: Context) -> Vec<CheckResult>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::testing::failed;
     use crate::probe::Status;
     use chrono::TimeZone;
 
@@ -423,14 +424,6 @@ mod tests {
             }),
             redirect: None,
         }
-    }
-
-    fn failed(checks: &[CheckResult]) -> Vec<(&'static str, ProbeRule, Severity)> {
-        checks
-            .iter()
-            .filter(|c| c.status == Status::Fail)
-            .map(|c| (c.check, c.rule, c.severity.unwrap()))
-            .collect()
     }
 
     #[test]

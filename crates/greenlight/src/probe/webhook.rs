@@ -328,16 +328,7 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
         let status = match result {
             Ok(s) => *s,
             Err(err) => {
-                let rule = if net::is_certificate_error(err) {
-                    ProbeRule::TlsCertificateInvalid
-                } else {
-                    ProbeRule::ProbeUnreachable
-                };
-                out.push(CheckResult::fail_default(
-                    "webhook.reachable",
-                    rule,
-                    err.clone(),
-                ));
+                out.push(CheckResult::request_failed("webhook.reachable", err));
                 continue;
             }
         };
@@ -436,14 +427,8 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::testing::ctx;
     use crate::probe::Status;
-
-    fn ctx(production: bool) -> Context {
-        Context {
-            production,
-            now: Utc::now(),
-        }
-    }
 
     #[test]
     fn stripe_signatures_match_the_documented_scheme() {
