@@ -131,6 +131,9 @@ pub struct Finding {
     /// For `scan`: a fingerprint that survives line moves, for baselines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// For `probe` findings: the probe's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<String>,
     /// In `golive`: the command that produced the finding (check, scan or probe).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<&'static str>,

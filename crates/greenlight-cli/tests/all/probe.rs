@@ -718,4 +718,31 @@ fn golive_runs_the_probes_and_checklist_items_follow_them() {
         .unwrap()
         .iter()
         .any(|b| b.as_str().unwrap().contains("health-check-failing")));
+    // A risk accepted for a probe (by its name) covers that probe's findings.
+    let r = run(
+        dir.path(),
+        &[
+            "golive",
+            "--env",
+            "staging",
+            "--format",
+            "json",
+            "--allow",
+            "health-check-failing:broken-health",
+            "--reason",
+            "staging database is being rebuilt",
+            "--expires",
+            "7d",
+            "--by",
+            "Sam",
+        ],
+    );
+    crate::golive::assert_valid_report("golive --allow for a probe", &r.stdout);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["accepted"][0]["covers"], 1, "{}", r.stdout);
+    assert_eq!(json["accepted_findings"][0]["probe"], "broken-health");
+    assert_eq!(
+        json["verdict"], "go",
+        "the only critical finding is accepted; the item is optional"
+    );
 }

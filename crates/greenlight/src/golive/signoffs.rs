@@ -125,7 +125,7 @@ impl Accepted {
     pub fn covers(&self, f: &crate::finding::Finding) -> bool {
         f.rule.id() == self.rule
             && (f.variable.as_deref() == Some(self.target.as_str())
-                || f.message.starts_with(&format!("probe `{}`:", self.target)))
+                || f.probe.as_deref() == Some(self.target.as_str()))
     }
 }
 

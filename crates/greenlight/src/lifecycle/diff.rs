@@ -40,6 +40,7 @@ pub fn diff(manifest: &Manifest, a: &str, b: &str) -> Result<Vec<Finding>, Input
             author: None,
             fingerprint: None,
             source: None,
+            probe: None,
             help: None,
             snippet: crate::rules::snippet_of(a, view.secret),
         });

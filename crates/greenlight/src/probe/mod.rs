@@ -599,6 +599,7 @@ pub fn findings_of(results: &[ProbeResult]) -> Vec<Finding> {
                 author: None,
                 fingerprint: None,
                 source: None,
+                probe: Some(r.name.clone()),
                 help: None,
                 snippet: None,
             });

@@ -53,6 +53,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             author: None,
             fingerprint: None,
             source: None,
+            probe: None,
             snippet: snippet_of(a, secret),
         });
     }

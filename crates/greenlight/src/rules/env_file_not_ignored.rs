@@ -101,6 +101,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             author: None,
             fingerprint: None,
             source: None,
+            probe: None,
             snippet: None,
         });
     }

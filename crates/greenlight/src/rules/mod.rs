@@ -253,6 +253,7 @@ impl<'a> Context<'a> {
             author: None,
             fingerprint: None,
             source: None,
+            probe: None,
             snippet,
         }
     }
@@ -434,6 +435,7 @@ pub(crate) fn source_issue_finding(
         commit: None,
         author: None,
         source: None,
+        probe: None,
         fingerprint: None,
         snippet: None,
     }

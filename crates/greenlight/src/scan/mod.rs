@@ -162,6 +162,7 @@ pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
             author: None,
             fingerprint: Some(fingerprint(hit.detector.id, path, &secret, &line_text)),
             source: None,
+            probe: None,
             help: None,
             snippet: Some(Snippet {
                 line_text: line_text.trim_end_matches('\r').to_owned(),
