@@ -328,10 +328,7 @@ fn golive_command(args: GoliveArgs) -> Result<ExitCode, InputError> {
         Some(path) => greenlight::fsutil::write_atomic(path, text.as_bytes())?,
         None => emit(&text),
     }
-    Ok(match report.verdict {
-        Verdict::Go => ExitCode::SUCCESS,
-        Verdict::NoGo => ExitCode::from(1),
-    })
+    Ok(exit_code(report.verdict))
 }
 
 fn parse_duration_arg(flag: &str, value: &str) -> Result<std::time::Duration, InputError> {
@@ -360,10 +357,15 @@ fn probe_command(args: ProbeArgs) -> Result<ExitCode, InputError> {
     };
     let probed = greenlight::probe::probe(&manifest, &options)?;
     emit(&render(&probed.report, &manifest.project.name, args.format));
-    Ok(match probed.report.verdict {
+    Ok(exit_code(probed.report.verdict))
+}
+
+/// 0 for go, 1 for no-go (2, for bad input, comes from the error path).
+fn exit_code(verdict: Verdict) -> ExitCode {
+    match verdict {
         Verdict::Go => ExitCode::SUCCESS,
         Verdict::NoGo => ExitCode::from(1),
-    })
+    }
 }
 
 /// One report in the chosen format: every command that produces findings goes through here.
@@ -443,10 +445,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             let checked = check(&manifest, &options)?;
             let text = render(&checked.report, &manifest.project.name, format);
             emit(&text);
-            Ok(match checked.report.verdict {
-                Verdict::Go => ExitCode::SUCCESS,
-                Verdict::NoGo => ExitCode::from(1),
-            })
+            Ok(exit_code(checked.report.verdict))
         }
         Command::Scan(args) => scan_command(args),
         Command::Probe(args) => probe_command(args),

@@ -166,6 +166,21 @@ pub struct Summary {
     pub recommendation: usize,
 }
 
+impl Summary {
+    /// The counts by severity of these findings.
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut summary = Summary::default();
+        for f in findings {
+            match f.severity {
+                Severity::Critical => summary.critical += 1,
+                Severity::Warning => summary.warning += 1,
+                Severity::Recommendation => summary.recommendation += 1,
+            }
+        }
+        summary
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {
     pub name: &'static str,
@@ -215,14 +230,7 @@ impl Report {
                 &b.variable,
             ))
         });
-        let mut summary = Summary::default();
-        for f in &findings {
-            match f.severity {
-                Severity::Critical => summary.critical += 1,
-                Severity::Warning => summary.warning += 1,
-                Severity::Recommendation => summary.recommendation += 1,
-            }
-        }
+        let summary = Summary::of(&findings);
         let verdict = if summary.critical > 0 {
             Verdict::NoGo
         } else {

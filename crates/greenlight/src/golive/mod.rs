@@ -192,7 +192,6 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
         None
     };
 
-    let summary_of = |fs: &[Finding]| Report::new("part", None, fs.to_vec()).summary;
     let mut parts = vec![
         Part {
             command: "check",
@@ -203,7 +202,7 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
         Part {
             command: "scan",
             ran: true,
-            summary: summary_of(&scanned.findings),
+            summary: Summary::of(&scanned.findings),
             note: Some(format!(
                 "{} files{}",
                 scanned.summary.files_scanned,
@@ -222,7 +221,7 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
     parts.push(Part {
         command: "probe",
         ran: probe_results.is_some(),
-        summary: summary_of(&probe_findings),
+        summary: Summary::of(&probe_findings),
         note: match &probe_results {
             Some(p) => Some(format!("{} probes", p.len())),
             None => Some("not run (--no-probe)".into()),

@@ -45,6 +45,16 @@ pub enum Status {
     Unknown,
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// A stable check id such as `pg.auth_required` (the table of `../shared/probe-checks.md`).

@@ -311,10 +311,7 @@ pub fn render_html(report: &Report, project: &str) -> String {
     if let Some(probes) = &report.probes {
         h.push_str("<h2>Probes</h2><table id=\"probes\"><thead><tr><th>Probe</th><th>Kind</th><th>Target</th><th>Status</th><th>Time</th></tr></thead><tbody>");
         for p in probes {
-            let status = serde_json::to_value(p.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let status = p.status.as_str();
             let _ = write!(h, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{status}</td><td>{} ms</td></tr>", escape(&p.name), escape(&p.kind), escape(&p.target), p.duration_ms);
         }
         h.push_str("</tbody></table>");

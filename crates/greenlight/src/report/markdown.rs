@@ -204,10 +204,7 @@ pub fn render_markdown(report: &Report, project: &str) -> String {
         let _ = writeln!(out, "| Probe | Kind | Target | Status | Time |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         for p in probes {
-            let status = serde_json::to_value(p.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let status = p.status.as_str();
             let _ = writeln!(
                 out,
                 "| {} | {} | `{}` | {status} | {} ms |",
