@@ -315,6 +315,20 @@ impl Catalog {
         crate::suggest::closest(unknown, self.formats.iter().map(|f| f.id.as_str()))
     }
 
+    /// Whether any format lists this exact value as a documented sample (Stripe's
+    /// `sk_test_4eC39…` assigned to a variable named `secret` is still Stripe's sample).
+    pub fn is_documented_sample_anywhere(&self, value: &str) -> bool {
+        self.formats.iter().any(|f| f.is_documented_sample(value))
+    }
+
+    /// Whether the value is of a format meant to be shipped to browsers (publishable keys,
+    /// OAuth client ids, site keys, public map tokens).
+    pub fn is_client_safe_value(&self, value: &str) -> bool {
+        self.formats
+            .iter()
+            .any(|f| f.client_safe && f.detect && f.recognises(value))
+    }
+
     /// The first detectable format that recognises this value.
     pub fn recognise(&self, value: &str) -> Option<&Format> {
         self.formats.iter().find(|f| f.recognises(value))

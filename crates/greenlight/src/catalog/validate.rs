@@ -517,7 +517,13 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
         "value",
         "string",
     ];
-    if format.is_some_and(|f| f.secret) && FILLER.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+    // `password1`, `secret123`: a filler word with a counter is still a filler.
+    let stem = v.trim_end_matches(|c: char| c.is_ascii_digit());
+    let counter = v.len() - stem.len();
+    if format.is_some_and(|f| f.secret)
+        && counter <= 4
+        && FILLER.iter().any(|w| w.eq_ignore_ascii_case(stem))
+    {
         return Some("is a filler word, not a secret");
     }
     let chars: Vec<char> = v.chars().collect();
@@ -554,13 +560,15 @@ fn has_template_marker(v: &str) -> bool {
         Prefix,
         Host,
         Tld,
+        /// `xxx` or `XXX`: one letter repeated; a random token may hold `xXx`.
+        Repeat,
     }
     const MARKERS: &[(&str, Kind)] = &[
         ("your", Kind::Your),
         ("<", Kind::Open(b'>', false)),
         ("[[", Kind::Open(b']', true)),
         ("{{", Kind::Open(b'}', true)),
-        ("xxx", Kind::Anywhere),
+        ("xxx", Kind::Repeat),
         ("...", Kind::Anywhere),
         ("…", Kind::Anywhere),
         ("yyyy-mm-dd", Kind::Anywhere),
@@ -629,6 +637,7 @@ fn has_template_marker(v: &str) -> bool {
                 }
             }
             Kind::Anywhere => true,
+            Kind::Repeat => b[i..j].iter().all(|&c| c == b[i]),
             Kind::Word => (i == 0 || !alpha(i - 1)) && !alpha(j),
             Kind::Prefix => i == 0,
             Kind::Host => matches!(b.get(j), None | Some(b':' | b'/')),

@@ -38,7 +38,7 @@ impl Masker {
         if let Some(ac) = &self.known {
             ranges.extend(ac.find_iter(chunk).map(|m| m.range()));
         }
-        for hit in Detectors::builtin().scan(chunk, true) {
+        for hit in Detectors::builtin().scan(chunk, crate::scan::Generic::On) {
             ranges.push(hit.secret);
         }
         if ranges.is_empty() {

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-pub use detectors::{Detector, Detectors, Hit};
+pub use detectors::{Detector, Detectors, Generic, Hit};
 
 use crate::finding::{Finding, Location, RuleId, Snippet};
 use crate::mask::mask_secret;
@@ -217,8 +217,30 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Vec<Finding> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let hits = Detectors::builtin().scan(bytes, !is_lock_file(name));
+    let generic = if is_lock_file(name) {
+        Generic::Off
+    } else if is_source_code(name) {
+        Generic::QuotedOnly
+    } else {
+        Generic::On
+    };
+    let hits = Detectors::builtin().scan(bytes, generic);
     findings_in_text(path, bytes, &hits)
+}
+
+/// Program source, where an unquoted value after `name:` or `name =` is a type or an
+/// expression (`token: &Token`, `KEY: u32 = MAX_KEY`), not a literal secret.
+fn is_source_code(name: &str) -> bool {
+    const CODE: &[&str] = &[
+        "rs", "go", "java", "kt", "kts", "scala", "c", "h", "cc", "cpp", "hpp", "cxx", "cs",
+        "swift", "m", "mm", "ts", "tsx", "js", "jsx", "mjs", "cjs", "py", "rb", "php", "dart",
+        "lua", "ex", "exs", "erl", "hs", "ml", "zig", "nim", "vb", "fs", "groovy", "pl", "pm", "r",
+        "jl", "vue", "svelte", "sol", "proto", "graphql",
+    ];
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| CODE.iter().any(|c| c.eq_ignore_ascii_case(e)))
 }
 
 fn is_binary(bytes: &[u8]) -> bool {
@@ -227,6 +249,7 @@ fn is_binary(bytes: &[u8]) -> bool {
 
 /// Scans the working tree (and the history with `git`).
 pub fn scan(options: &ScanOptions, progress: Progress<'_>) -> ScanResult {
+    Detectors::builtin().prepare_bulk();
     let mut result = ScanResult::default();
     if !options.history_only {
         scan_files(options, progress, &mut result);
