@@ -46,6 +46,10 @@ struct DetectorDef {
     /// The shape of a context detector's secret (a regex without anchors).
     #[serde(default)]
     value: Option<String>,
+    /// A generic detector: a secret-like name and any high-entropy value (`generic-secret`),
+    /// judged by the generic filters and off in lock files.
+    #[serde(default)]
+    generic: bool,
     #[serde(default)]
     multiline: bool,
     #[serde(default)]
@@ -88,6 +92,8 @@ pub struct Detector {
     pub examples: DetectorExamples,
     /// A context detector: `keywords` are provider names, the pattern is [`ASSIGNMENT`].
     pub context: bool,
+    /// See `DetectorDef::generic`.
+    pub generic: bool,
     pattern: LazyPattern,
 }
 
@@ -108,7 +114,7 @@ impl LazyPattern {
 impl Detector {
     /// The order in which detectors claim a secret on a line: prefixed, context, generic.
     fn rank(&self) -> u8 {
-        if self.id == "generic-secret" {
+        if self.generic {
             2
         } else {
             u8::from(self.context)
@@ -195,10 +201,12 @@ impl Detectors {
                 (None, Some(v)) if context && def.keywords.is_empty() => {
                     (def.context, ASSIGNMENT.replace("VALUE", v), true)
                 }
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "{}: a detector has either `keywords` and `pattern`, or `context` and `value`",
                     def.id
-                )),
+                ))
+                }
             };
             // Compiled on first use: `check` and `mask` meet a handful of detectors, and
             // compiling all of them took 46 ms. `every_detector_example_behaves_as_declared`
@@ -224,6 +232,7 @@ impl Detectors {
                 min_entropy: def.min_entropy,
                 examples: def.examples,
                 context,
+                generic: def.generic,
                 pattern,
             });
         }
@@ -322,7 +331,7 @@ impl Detectors {
             on_line.dedup();
             for &d in &on_line {
                 let det = &self.list[d];
-                let is_generic = det.id == "generic-secret";
+                let is_generic = det.generic;
                 if is_generic && generic == Generic::Off {
                     continue;
                 }
@@ -340,10 +349,14 @@ impl Detectors {
                     let Some(c) = pattern.captures(&window[m.start()..m.end()]) else {
                         continue;
                     };
-                    let Some(g) = c.name("s").or_else(|| c.get(1)) else {
+                    // Alternatives of one pattern name their groups `s`/`name`, `s2`/`name2`.
+                    let Some(g) = c.name("s").or_else(|| c.name("s2")).or_else(|| c.get(1)) else {
                         continue;
                     };
-                    let name = c.name("name").map_or(&b""[..], |n| n.as_bytes());
+                    let name = c
+                        .name("name")
+                        .or_else(|| c.name("name2"))
+                        .map_or(&b""[..], |n| n.as_bytes());
                     let range =
                         line_start + m.start() + g.start()..line_start + m.start() + g.end();
                     let on_keyword_line = range.start < line_end;
@@ -478,10 +491,29 @@ pub fn entropy_per_char(s: &str) -> f64 {
 /// `{{ secrets.X }}`, secret-manager paths, encrypted-at-rest blobs.
 fn is_reference(s: &str) -> bool {
     static REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"(?i)^\$|\$\{|\{\{|%\(|process\.env|os\.environ|getenv|env\(|import\.meta\.env|^env\.|secrets\.|arn:aws:|vault:|^enc\[|^!vault|^ENC\(|secretsmanager|keyvault|^ref\+|^op://|^sm://|projects/[^/]+/secrets/|secretKeyRef|^@Microsoft\.KeyVault")
+        regex::Regex::new(r"(?i)^\$|\$\{|\{\{|%\(|process\.env|os\.environ|getenv|env\(|import\.meta\.env|^env\.|secrets\.|arn:aws:|vault:|^enc\[|^!vault|^ENC\(|secretsmanager|keyvault|^ref\+|^op://|^sm://|projects/[^/]+/secrets/|secretKeyRef|^@Microsoft\.KeyVault|^(?:aws-sm|ssm|akv|azkv|gcpsm|infisical|doppler|bws|awssecrets)://|^\{cipher\}")
             .expect("reference regex")
     });
     REFERENCE.is_match(s)
+}
+
+/// A Basic header's `user:password`, decoded, with a password that is not a placeholder.
+fn basic_credentials(encoded: &str) -> bool {
+    use base64::Engine;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return false;
+    };
+    let Ok(decoded) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    match decoded.split_once(':') {
+        Some((_, password)) => {
+            password.len() >= 6
+                && !password.chars().any(char::is_control)
+                && catalog::is_placeholder(password, Catalog::builtin().get("secret")).is_none()
+        }
+        None => false,
+    }
 }
 
 /// The host of `user:password@host…` is reserved for documentation and tests (RFC 2606).
@@ -506,18 +538,30 @@ fn documentation_host(after_at: &[u8]) -> bool {
 
 /// Sealed Secrets (`Ag…`, a version byte then RSA-OAEP ciphertext) and Ansible Vault blobs:
 /// ciphertext committed on purpose, not a leak.
+/// AWS KMS ciphertext blobs (`AQICAH…`), Spring Cloud Config's `{cipher}` and ejson's `EJ[`
+/// likewise.
 fn looks_encrypted(s: &str) -> bool {
-    (s.starts_with("Ag") && s.len() >= 200) || s.starts_with("$ANSIBLE_VAULT")
+    (s.starts_with("Ag") && s.len() >= 200)
+        || s.starts_with("$ANSIBLE_VAULT")
+        || (s.starts_with("AQICAH") && s.len() >= 100)
+        || s.starts_with("{cipher}")
+        || s.starts_with("EJ[")
 }
 
 /// Names that contain a secret-like word without naming a secret: `author`, `bypass`,
 /// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
 fn not_a_secret_name(name: &[u8]) -> bool {
     static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+        Regex::new(r"(?i)author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
             .expect("not-secret name regex")
     });
     NOT_SECRET.is_match(name)
+}
+
+fn password_name(name: &[u8]) -> bool {
+    static PASSWORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)pass|pwd").expect("password name regex"));
+    PASSWORD.is_match(name)
 }
 
 /// Names that hold a credential whatever its shape (`HEROKU_API_KEY`, `authToken`).
@@ -568,6 +612,9 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     if det.id == "private-key" && secret.contains("YOUR") {
         return None;
     }
+    if det.id == "authorization-basic" && !basic_credentials(secret) {
+        return None;
+    }
     if text.get(range.end) == Some(&b'@') && documentation_host(&text[range.end + 1..]) {
         return None; // `ftp://user:secret1@example.com`: a documentation URL
     }
@@ -576,12 +623,12 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             return None;
         }
     }
-    if det.id == "generic-secret" {
+    if det.generic {
         // A value carrying a specific detector's keyword is that detector's to judge (it may
         // have rejected it as a documented sample or an incomplete token).
         let detectors = Detectors::builtin();
         if detectors.list.iter().any(|d| {
-            d.id != det.id && !d.context && d.keywords.iter().any(|k| secret.contains(k.as_str()))
+            !d.generic && !d.context && d.keywords.iter().any(|k| secret.contains(k.as_str()))
         }) {
             return None;
         }
@@ -598,6 +645,10 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             || looks_encrypted(secret)
             || Catalog::builtin().is_client_safe_value(secret)
         {
+            return None;
+        }
+        // Passwords are often short; other secrets are not.
+        if secret.len() < 12 && !password_name(name) {
             return None;
         }
         // A UUID is an identifier unless the name says it authenticates (Heroku and Postmark

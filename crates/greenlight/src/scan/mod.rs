@@ -95,6 +95,19 @@ fn is_lock_file(name: &str) -> bool {
             | "npm-shrinkwrap.json"
             | "bun.lock"
             | "uv.lock"
+            | "go.work.sum"
+            | "flake.lock"
+            | "Podfile.lock"
+            | "mix.lock"
+            | "pubspec.lock"
+            | "packages.lock.json"
+            | "gradle.lockfile"
+            | "Package.resolved"
+            | "deno.lock"
+            | ".terraform.lock.hcl"
+            | "paket.lock"
+            | "conan.lock"
+            | "Cartfile.resolved"
     )
 }
 
