@@ -516,6 +516,14 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
         "token",
         "value",
         "string",
+        // Textbook passwords: RFC 7617's `Aladdin:opensesame` and the usual jokes.
+        "foobar",
+        "opensesame",
+        "hunter2",
+        "qwerty",
+        "letmein",
+        "passw0rd",
+        "p@ssw0rd",
     ];
     // `password1`, `secret123`: a filler word with a counter is still a filler.
     let stem = v.trim_end_matches(|c: char| c.is_ascii_digit());

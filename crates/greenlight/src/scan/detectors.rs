@@ -615,8 +615,18 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     if det.id == "authorization-basic" && !basic_credentials(secret) {
         return None;
     }
-    if text.get(range.end) == Some(&b'@') && documentation_host(&text[range.end + 1..]) {
-        return None; // `ftp://user:secret1@example.com`: a documentation URL
+    if text.get(range.end) == Some(&b'@') {
+        if documentation_host(&text[range.end + 1..]) {
+            return None; // `ftp://user:secret1@example.com`: a documentation URL
+        }
+        // `guest:guest`: a default login, not a leaked secret.
+        let user_start = text[..range.start.saturating_sub(1)]
+            .iter()
+            .rposition(|&c| c == b'/')
+            .map_or(0, |i| i + 1);
+        if text[user_start..range.start.saturating_sub(1)] == text[range.clone()] {
+            return None;
+        }
     }
     if let Some(f) = det.format {
         if f.id == "jwt" && catalog::jwt_claims(secret).is_none() {
@@ -667,19 +677,17 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         .filter(|&&b| b)
         .count();
         // Code, not secrets: type names and identifiers (`credentials: ProductionCredentials`,
-        // `key = "mset_ex_nx_key1"`): no digits, or three or more short lower-case words.
+        // `"mset_ex_key1"`, `"Win32_Security_Credentials"`): no digits, or two or more words
+        // that are each a lower-case, Capitalised or UPPER-case word with an optional counter.
+        static WORD: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r"^(?:[A-Z]?[a-z]{1,12}|[A-Z]{1,12})[0-9]*$").expect("word regex")
+        });
         let words: Vec<&str> = secret.split(['_', '-', '.']).collect();
         let identifier = (!secret.chars().any(|c| c.is_ascii_digit())
             && secret
                 .chars()
                 .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.'))
-            || (words.len() >= 3
-                && words.iter().all(|w| {
-                    let letters = w.trim_end_matches(|c: char| c.is_ascii_digit());
-                    !letters.is_empty()
-                        && letters.len() <= 12
-                        && letters.chars().all(|c| c.is_ascii_lowercase())
-                }));
+            || (words.len() >= 2 && words.iter().all(|w| WORD.is_match(w)));
         if identifier
             || entropy_per_char(secret) < min
             || classes < 2
