@@ -646,7 +646,13 @@ fn has_template_marker(v: &str) -> bool {
             }
             Kind::Anywhere => true,
             Kind::Repeat => b[i..j].iter().all(|&c| c == b[i]),
-            Kind::Word => (i == 0 || !alpha(i - 1)) && !alpha(j),
+            // One case throughout (`TODO`, `tbd`): a random token may hold `tBD` between digits.
+            Kind::Word => {
+                (i == 0 || !alpha(i - 1))
+                    && !alpha(j)
+                    && (b[i..j].iter().all(|c| !c.is_ascii_uppercase())
+                        || b[i..j].iter().all(|c| !c.is_ascii_lowercase()))
+            }
             Kind::Prefix => i == 0,
             Kind::Host => matches!(b.get(j), None | Some(b':' | b'/')),
             Kind::Tld => {

@@ -405,7 +405,7 @@ fn lines_below(text: &[u8], line_end: usize, n: usize) -> usize {
 fn secret_like_name(name: &[u8]) -> bool {
     static SECRET: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)key|secret|token|pass|pwd|auth|cred|pat$|sid$|private|signature|license|dsn|sig$",
+            r"(?i)key|secret|token|pass|pwd|auth|cred|cert|pat$|sid$|private|signature|license|dsn|sig$",
         )
         .expect("secret name regex")
     });
