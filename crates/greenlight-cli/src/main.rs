@@ -967,7 +967,7 @@ fn mask_command(
             manifest.display()
         )));
     }
-    let masker = greenlight::lifecycle::masker::Masker::new(&secrets);
+    let masker = greenlight::lifecycle::masker::Masker::for_stream(&secrets);
     let mut input = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 * 1024];

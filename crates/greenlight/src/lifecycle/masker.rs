@@ -32,6 +32,13 @@ impl Masker {
         Masker { known }
     }
 
+    /// A masker for a long stream (`greenlight mask`): the detectors' candidate pass is built as
+    /// a DFA, 5 ms once for a faster pass over every chunk.
+    pub fn for_stream(secrets: &[String]) -> Masker {
+        Detectors::builtin().prepare_bulk();
+        Masker::new(secrets)
+    }
+
     /// Masks `chunk` (whole lines) into `out`.
     pub fn mask(&self, chunk: &[u8], out: &mut Vec<u8>) {
         let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();

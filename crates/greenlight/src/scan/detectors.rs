@@ -145,8 +145,13 @@ pub struct Hit {
 /// Keywords matched as written and keywords matched ignoring ASCII case, in two automata that
 /// tell which detectors a candidate line concerns.
 struct KeywordSet {
+    keywords: Vec<String>,
+    case_insensitive: bool,
     /// Standard semantics, for overlapping matches.
     automaton: AhoCorasick,
+    /// The same as a DFA, for `scan` ([`Detectors::prepare_bulk`]): a tree has many candidate
+    /// lines (`key`, `token`), and the NFA's overlapping search took a fifth of the scan.
+    bulk: OnceLock<AhoCorasick>,
     /// Keyword index → detector index.
     owner: Vec<usize>,
 }
@@ -253,7 +258,13 @@ impl Detectors {
                 .ascii_case_insensitive(case_insensitive)
                 .build(&keywords)
                 .map_err(|e| e.to_string())?;
-            sets.push(KeywordSet { automaton, owner });
+            sets.push(KeywordSet {
+                keywords,
+                case_insensitive,
+                automaton,
+                bulk: OnceLock::new(),
+                owner,
+            });
         }
         let candidates = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
@@ -277,6 +288,16 @@ impl Detectors {
                 .build(&self.every_spelling)
                 .expect("keywords already built into an NFA")
         });
+        for set in &self.sets {
+            set.bulk.get_or_init(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(set.case_insensitive)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&set.keywords)
+                    .expect("keywords already built into an NFA")
+            });
+        }
     }
 
     pub fn list(&self) -> &[Detector] {
@@ -320,7 +341,9 @@ impl Detectors {
             on_line.clear();
             for set in &self.sets {
                 on_line.extend(
-                    set.automaton
+                    set.bulk
+                        .get()
+                        .unwrap_or(&set.automaton)
                         .find_overlapping_iter(line)
                         .map(|m| set.owner[m.pattern().as_usize()]),
                 );
