@@ -448,8 +448,18 @@ fn public_name(name: &[u8]) -> bool {
 /// secret-like or is the provider's own (`ALGOLIA=…`); below that line only secret-like names
 /// count (`algolia:` then `  admin_key: …`).
 fn context_name_fits(det: &Detector, name: &[u8], on_keyword_line: bool) -> bool {
-    if public_name(name) {
+    // `secret_id` ends like an identifier but is Vault AppRole's credential.
+    let secret_id = {
+        let lower = name.to_ascii_lowercase();
+        lower.ends_with(b"secret_id")
+            || lower.ends_with(b"secretid")
+            || lower.ends_with(b"secret-id")
+    };
+    if public_name(name) && !secret_id {
         return false;
+    }
+    if secret_id {
+        return true;
     }
     if secret_like_name(name) {
         return true;
@@ -787,6 +797,139 @@ mod tests {
                 "{}: no group for the secret",
                 d.id
             );
+        }
+    }
+
+    fn found(text: &str, generic: Generic) -> Vec<&'static str> {
+        Detectors::builtin()
+            .scan(text.as_bytes(), generic)
+            .iter()
+            .map(|h| h.detector.id)
+            .collect()
+    }
+
+    #[test]
+    fn context_detectors_read_nested_configuration_within_three_lines() {
+        let nested =
+            "algolia:\n  app_id: PLX7Q2M4ZK\n  admin_key: \"a3f9c2e81b7d4065f1e2d3c4b5a69788\"\n";
+        assert_eq!(found(nested, Generic::On), ["algolia-api-key"]);
+        let far = "algolia:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  hex: \"a3f9c2e81b7d4065f1e2d3c4b5a69788\"\n";
+        assert!(!found(far, Generic::On).contains(&"algolia-api-key"));
+        // Search-only and identifying names are public even next to the provider's name.
+        assert!(found(
+            "ALGOLIA_SEARCH_KEY=a3f9c2e81b7d4065f1e2d3c4b5a69788",
+            Generic::On
+        )
+        .is_empty());
+        assert!(found(
+            "ALGOLIA_APP_ID=a3f9c2e81b7d4065f1e2d3c4b5a69788",
+            Generic::On
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn in_source_code_the_generic_detector_takes_quoted_values_only() {
+        let typed = "pub const IFLA_INET6_TOKEN: _bindgen_ty_5 = _bindgen_ty_5::IFLA_INET6_TOKEN;";
+        assert!(found(typed, Generic::QuotedOnly).is_empty());
+        let field = "private_key_ops: &PrivateKeyOps,";
+        assert!(found(field, Generic::QuotedOnly).is_empty());
+        let literal = "let api_token = \"q8ZfW3nR7tY2mK9pL4xV6bN1\";";
+        assert_eq!(found(literal, Generic::QuotedOnly), ["generic-secret"]);
+        assert!(found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::QuotedOnly).is_empty());
+        assert_eq!(
+            found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::On),
+            ["generic-secret"]
+        );
+        assert!(found("password: \"Kx7mQ2vLp9wR4tY8\"", Generic::Off).is_empty());
+    }
+
+    #[test]
+    fn placeholder_words_must_be_written_in_one_case() {
+        // Random tokens may hold `xXx` or `tBD`; a placeholder writes `xxx`, `XXX`, `TBD`.
+        assert_eq!(
+            found("ghp_ONG5HLDFIBp7D547oMnxXX9BVF2hwinQxLCB", Generic::On),
+            ["github-token"]
+        );
+        assert_eq!(
+            found(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET=ebW8tBD76QmJ34FAhsxHdjwy9y99pU",
+                Generic::On
+            ),
+            ["alibaba-secret"]
+        );
+        assert!(found("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Generic::On).is_empty());
+        assert!(found("API_TOKEN=TBD", Generic::On).is_empty());
+    }
+
+    #[test]
+    fn documentation_hosts_and_default_logins_are_not_leaks() {
+        assert!(found("ftp://rms:Kx7mQ2vLp9wR@example.com/pub", Generic::On).is_empty());
+        assert!(found("amqp://guest:guest@rabbit.internal/", Generic::On).is_empty());
+        assert!(found(
+            "https://Aladdin:opensesame@proxy.internal:8887",
+            Generic::On
+        )
+        .is_empty());
+        assert_eq!(
+            found(
+                "https://deploy:Kx7mQ2vLp9wR4tY8@nexus.internal/",
+                Generic::On
+            ),
+            ["url-credentials"]
+        );
+    }
+
+    #[test]
+    fn a_basic_header_counts_when_it_decodes_to_a_real_password() {
+        use base64::Engine;
+        let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let real = format!("Authorization: Basic {}", encode("svc:Kx7mQ2vLp9wR4tY8"));
+        assert_eq!(found(&real, Generic::On), ["authorization-basic"]);
+        let filler = format!("Authorization: Basic {}", encode("user:password"));
+        assert!(found(&filler, Generic::On).is_empty());
+        assert!(found("Authorization: Basic bm90LWEtcGFpcg==", Generic::On).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any high-entropy token assigned to a name that says it is a credential is reported,
+        /// in every common assignment syntax.
+        #[test]
+        fn strong_random_tokens_under_secret_names_are_found(
+            token in "[A-Za-z0-9]{24,48}",
+            syntax in 0usize..5,
+        ) {
+            proptest::prop_assume!(token.chars().any(|c| c.is_ascii_digit()));
+            proptest::prop_assume!(token.chars().any(|c| c.is_ascii_lowercase()));
+            proptest::prop_assume!(token.chars().any(|c| c.is_ascii_uppercase()));
+            proptest::prop_assume!(entropy_per_char(&token) >= 3.0);
+            let line = match syntax {
+                0 => format!("SERVICE_API_TOKEN={token}"),
+                1 => format!("service_api_token: \"{token}\""),
+                2 => format!("\"serviceApiToken\": \"{token}\","),
+                3 => format!("export SERVICE_SECRET='{token}'"),
+                _ => format!("<serviceSecret>{token}</serviceSecret>"),
+            };
+            let hits = Detectors::builtin().scan(line.as_bytes(), Generic::On);
+            proptest::prop_assert!(
+                hits.iter().any(|h| &line[h.secret.clone()] == token),
+                "not found: {line}"
+            );
+        }
+
+        /// Identifiers made of words are never reported, whatever their name.
+        #[test]
+        fn word_identifiers_are_not_secrets(
+            words in proptest::collection::vec("[a-z]{2,10}[0-9]{0,2}", 2..5),
+            upper in proptest::bool::ANY,
+        ) {
+            let mut value = words.join("_");
+            if upper {
+                value = value.to_ascii_uppercase();
+            }
+            let line = format!("api_token = \"{value}\"");
+            let hits = Detectors::builtin().scan(line.as_bytes(), Generic::On);
+            proptest::prop_assert!(hits.is_empty(), "reported: {line}");
         }
     }
 
