@@ -912,7 +912,7 @@ mod tests {
             };
             let hits = Detectors::builtin().scan(line.as_bytes(), Generic::On);
             proptest::prop_assert!(
-                hits.iter().any(|h| &line[h.secret.clone()] == token),
+                hits.iter().any(|h| line[h.secret.clone()] == *token),
                 "not found: {line}"
             );
         }
