@@ -372,8 +372,14 @@ impl Detectors {
                     let Some(c) = pattern.captures(&window[m.start()..m.end()]) else {
                         continue;
                     };
-                    // Alternatives of one pattern name their groups `s`/`name`, `s2`/`name2`.
-                    let Some(g) = c.name("s").or_else(|| c.name("s2")).or_else(|| c.get(1)) else {
+                    // Alternatives of one pattern name their groups `s`, `s2`, `s3` (the secret)
+                    // and `name`, `name2` (what it is assigned to).
+                    let Some(g) = c
+                        .name("s")
+                        .or_else(|| c.name("s2"))
+                        .or_else(|| c.name("s3"))
+                        .or_else(|| c.get(1))
+                    else {
                         continue;
                     };
                     let name = c
