@@ -645,7 +645,16 @@ fn has_template_marker(v: &str) -> bool {
                 }
             }
             Kind::Anywhere => true,
-            Kind::Repeat => b[i..j].iter().all(|&c| c == b[i]),
+            // `xxxx…`, or `xxx` standing apart (`sk_live_xxx`, `xxx-xxx`); three x's inside a
+            // random token are chance.
+            Kind::Repeat => {
+                b[i..j].iter().all(|&c| c == b[i])
+                    && (b.get(j) == Some(&b[i])
+                        || (i > 0 && b[i - 1] == b[i])
+                        || !alnum(j)
+                        || i == 0
+                        || !alnum(i - 1))
+            }
             // One case throughout (`TODO`, `tbd`): a random token may hold `tBD` between digits.
             Kind::Word => {
                 (i == 0 || !alpha(i - 1))

@@ -667,9 +667,19 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             return None;
         }
     }
-    if let Some(f) = det.format {
-        if f.id == "jwt" && catalog::jwt_claims(secret).is_none() {
+    // A JWT's claims say what it is: Supabase's `anon` key is meant for browsers and its
+    // `supabase-demo` keys are the local-development samples; a `service_role` key bypasses
+    // row-level security and is as critical as any API key. Other JWTs stay warnings (often
+    // short-lived or test tokens).
+    let mut jwt_severity = None;
+    if det.format.is_some_and(|f| f.id == "jwt") {
+        let claims = catalog::jwt_claims(secret)?;
+        let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        if claim("role") == "anon" || claim("iss") == "supabase-demo" {
             return None;
+        }
+        if claim("role") == "service_role" {
+            jwt_severity = Some(Severity::Critical);
         }
     }
     if det.generic {
@@ -740,7 +750,7 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     let severity = if mode == Some(Mode::Test) {
         Severity::Warning
     } else {
-        det.severity
+        jwt_severity.unwrap_or(det.severity)
     };
     Some(Hit {
         detector: det,
