@@ -555,6 +555,19 @@ fn basic_credentials(encoded: &str) -> bool {
     }
 }
 
+/// `value` as text, when it is padded or 4-aligned standard base64 of printable ASCII.
+fn decoded_base64_text(value: &str) -> Option<String> {
+    use base64::Engine;
+    if value.len() % 4 != 0 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    (text.len() >= 4 && text.bytes().all(|b| (0x20..0x7f).contains(&b))).then_some(text)
+}
+
 /// The host of `user:password@host…` is reserved for documentation and tests (RFC 2606).
 fn documentation_host(after_at: &[u8]) -> bool {
     let end = after_at
@@ -671,8 +684,12 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     // `supabase-demo` keys are the local-development samples; a `service_role` key bypasses
     // row-level security and is as critical as any API key. Other JWTs stay warnings (often
     // short-lived or test tokens).
+    let is_jwt_detector = det.format.is_some_and(|f| f.id == "jwt");
+    if !is_jwt_detector && secret.starts_with("eyJ") && secret.matches('.').count() == 2 {
+        return None; // a JWT is the `jwt` detector's to judge (it may be a public anon key)
+    }
     let mut jwt_severity = None;
-    if det.format.is_some_and(|f| f.id == "jwt") {
+    if is_jwt_detector {
         let claims = catalog::jwt_claims(secret)?;
         let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or_default();
         if claim("role") == "anon" || claim("iss") == "supabase-demo" {
@@ -705,6 +722,12 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             || Catalog::builtin().is_client_safe_value(secret)
         {
             return None;
+        }
+        // Kubernetes `data:` values are base64: `cGFzc3dvcmQ=` is the filler `password`.
+        if let Some(decoded) = decoded_base64_text(secret) {
+            if catalog::is_placeholder(&decoded, Catalog::builtin().get("secret")).is_some() {
+                return None;
+            }
         }
         // Passwords are often short; other secrets are not.
         if secret.len() < 12 && !password_name(name) {
