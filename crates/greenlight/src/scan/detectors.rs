@@ -759,7 +759,12 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             && secret
                 .chars()
                 .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.'))
-            || (words.len() >= 2 && words.iter().all(|w| WORD.is_match(w)));
+            || (words.len() >= 2 && words.iter().all(|w| WORD.is_match(w)))
+            // `fake_api_key_12345`: two or more words and a counter.
+            || (words.iter().filter(|w| WORD.is_match(w)).count() >= 2
+                && words
+                    .iter()
+                    .all(|w| WORD.is_match(w) || w.bytes().all(|b| b.is_ascii_digit())));
         if identifier
             || entropy_per_char(secret) < min
             || classes < 2

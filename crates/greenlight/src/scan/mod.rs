@@ -314,9 +314,10 @@ fn scan_files(options: &ScanOptions, progress: Progress<'_>, result: &mut ScanRe
         builder.add(p);
     }
     builder
-        .hidden(false)
         .follow_links(true)
         .standard_filters(!options.no_ignore)
+        // After standard_filters, which would turn hidden-file skipping back on: `.env`,
+        // `.npmrc` and `.github/` are where secrets live.
         .hidden(false)
         .filter_entry(|e| e.file_name() != ".git")
         .threads(std::thread::available_parallelism().map_or(2, |n| n.get()));
