@@ -703,9 +703,14 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         // A value carrying a specific detector's keyword is that detector's to judge (it may
         // have rejected it as a documented sample or an incomplete token).
         let detectors = Detectors::builtin();
-        if detectors.list.iter().any(|d| {
-            !d.generic && !d.context && d.keywords.iter().any(|k| secret.contains(k.as_str()))
-        }) {
+        // Short keywords count near the start only (`sk_test_…` holds `k_test_` at 1): a
+        // random token may hold `xox` or `hf_` by chance.
+        let carries = |k: &str| secret.match_indices(k).any(|(i, _)| i <= 2 || k.len() >= 6);
+        if detectors
+            .list
+            .iter()
+            .any(|d| !d.generic && !d.context && d.keywords.iter().any(|k| carries(k)))
+        {
             return None;
         }
         // A bare `key` (maps, query strings, test vectors) counts only for a quoted value.
