@@ -682,11 +682,21 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 emit(r.info().doc);
                 return Ok(ExitCode::SUCCESS);
             }
+            if let Some(d) = greenlight::scan::Detectors::builtin().get(&rule) {
+                emit(&d.doc());
+                return Ok(ExitCode::SUCCESS);
+            }
             let Ok(r) = rule.parse::<Rule>() else {
                 let ids: Vec<&str> = RULES
                     .iter()
                     .map(|r| r.rule.id())
                     .chain(greenlight::probe::PROBE_RULES.iter().map(|r| r.rule.id()))
+                    .chain(
+                        greenlight::scan::Detectors::builtin()
+                            .list()
+                            .iter()
+                            .map(|d| d.id),
+                    )
                     .collect();
                 let hint = greenlight::did_you_mean(&rule, ids)
                     .map(|s| format!(" (did you mean `{s}`?)"))

@@ -44,6 +44,41 @@ fn rules_and_explain_cover_every_rule() {
 }
 
 #[test]
+fn explain_covers_every_scan_detector_with_masked_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let detectors = greenlight::scan::Detectors::builtin();
+    for d in detectors.list() {
+        let e = run(dir.path(), &["explain", d.id]);
+        assert_eq!(e.code, 0, "{}", d.id);
+        assert!(
+            e.stdout.contains("## Failing example")
+                && e.stdout.contains("## Passing example")
+                && e.stdout.contains(&d.title),
+            "{}",
+            d.id
+        );
+        // The secret of every positive example is shown masked, never whole. (A passing
+        // example may hold the same value under a public name: that section is not checked.)
+        let failing = e.stdout[e.stdout.find("## Failing example").unwrap()
+            ..e.stdout.find("## Passing example").unwrap()]
+            .to_string();
+        for p in &d.examples.positive {
+            for hit in detectors.scan(p.as_bytes(), greenlight::scan::Generic::On) {
+                let secret = &p[hit.secret.clone()];
+                assert!(!failing.contains(secret), "{}: {secret}", d.id);
+            }
+        }
+    }
+    let e = run(dir.path(), &["explain", "algolia-api-kye"]);
+    assert_eq!(e.code, 2);
+    assert!(
+        e.stderr.contains("did you mean `algolia-api-key`"),
+        "{}",
+        e.stderr
+    );
+}
+
+#[test]
 fn bad_manifest_is_exit_2_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -112,6 +112,71 @@ impl LazyPattern {
 }
 
 impl Detector {
+    /// The documentation `greenlight explain ID` prints, made from the detector's data. Its
+    /// examples are shown with their secrets masked, as a finding would show them.
+    pub fn doc(&self) -> String {
+        let kind = if self.generic {
+            "generic: a high-entropy value assigned to a secret-like name; references, \
+             ciphertext, identifiers, hashes, public values and placeholders are left out \
+             (docs/scan.md)"
+                .to_string()
+        } else if self.context {
+            format!(
+                "context: a value of this provider's shape assigned to a name on a line that \
+                 mentions {}, or to a secret-like name up to {CONTEXT_LINES} lines below it",
+                self.keywords
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "prefixed: found after the keyword{} {}",
+                if self.keywords.len() > 1 { "s" } else { "" },
+                self.keywords
+                    .iter()
+                    .map(|k| format!("`{}`", k.replace('\n', "\\n")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let format = self.format.map_or(String::new(), |f| {
+            format!(
+                "\nValues are checked against the catalog format `{}`: its documented samples \
+                 and placeholders are not reported{}.\n",
+                f.id,
+                if f.has_modes() {
+                    ", and a test-mode value is a warning"
+                } else {
+                    ""
+                }
+            )
+        });
+        let block = |examples: &[String]| {
+            examples
+                .iter()
+                .map(|e| {
+                    let masked = crate::lifecycle::masker::mask_detected(e);
+                    format!("```\n{}\n```\n", masked.trim_end())
+                })
+                .collect::<String>()
+        };
+        format!(
+            "# {id}\n\n{title}. A `greenlight scan` detector (also run by `check` on committed \
+             configuration files and by `golive`), severity {severity}.\n\nKind: {kind}.\n\
+             {format}\n## Failing example\n\nReported (shown masked):\n\n{bad}\n\
+             ## Passing example\n\nNot reported:\n\n{good}\n\
+             Silence one finding with `greenlight:allow {id}` on its line (or the line before), \
+             or the rule with `[scan] exclude_rules = [\"{id}\"]`.\n",
+            id = self.id,
+            title = self.title,
+            severity = self.severity.as_str(),
+            bad = block(&self.examples.positive),
+            good = block(&self.examples.negative),
+        )
+    }
+
     /// The order in which detectors claim a secret on a line: prefixed, context, generic.
     fn rank(&self) -> u8 {
         if self.generic {
