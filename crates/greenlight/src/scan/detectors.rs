@@ -85,7 +85,6 @@ pub struct Detector {
     pub format: Option<&'static Format>,
     pub keywords: Vec<String>,
     pub multiline: bool,
-    pub case_insensitive: bool,
     pub severity: Severity,
     /// Shannon entropy per character below which a match is not a secret (generic detector).
     pub min_entropy: Option<f64>,
@@ -297,7 +296,6 @@ impl Detectors {
                 format,
                 keywords,
                 multiline: def.multiline,
-                case_insensitive,
                 severity: def.severity.unwrap_or(Severity::Critical),
                 min_entropy: def.min_entropy,
                 examples: def.examples,
@@ -371,13 +369,6 @@ impl Detectors {
 
     pub fn get(&self, id: &str) -> Option<&Detector> {
         self.list.iter().find(|d| d.id == id)
-    }
-
-    /// Every keyword (for the benchmark's ripgrep alternation).
-    pub fn keywords(&self) -> impl Iterator<Item = &str> {
-        self.list
-            .iter()
-            .flat_map(|d| d.keywords.iter().map(String::as_str))
     }
 
     /// Finds the secrets in `text`; `generic` says where the generic detector runs.
