@@ -15,7 +15,7 @@ use greenlight::check::{check, CheckOptions};
 use greenlight::error::InputError;
 use greenlight::finding::Verdict;
 use greenlight::manifest::Manifest;
-use greenlight::report::{render_human, render_json};
+use greenlight::redact::{Redacted, Redactor};
 use greenlight::rules::{build_views, Rule, RULES};
 use greenlight::source::{self, Environment, LoadOptions};
 
@@ -356,8 +356,9 @@ fn probe_command(args: ProbeArgs) -> Result<ExitCode, InputError> {
         now: None,
     };
     let probed = greenlight::probe::probe(&manifest, &options)?;
-    emit(&render(&probed.report, &manifest.project.name, args.format));
-    Ok(exit_code(probed.report.verdict))
+    let report = probed.redactor.seal(probed.report);
+    emit(&render(&report, &manifest.project.name, args.format));
+    Ok(exit_code(report.verdict))
 }
 
 /// 0 for go, 1 for no-go (2, for bad input, comes from the error path).
@@ -368,17 +369,26 @@ fn exit_code(verdict: Verdict) -> ExitCode {
     }
 }
 
-/// One report in the chosen format: every command that produces findings goes through here.
-fn render(report: &greenlight::finding::Report, project: &str, format: ReportFormat) -> String {
-    match format {
-        ReportFormat::Human => render_human(report, project, color_stdout()),
-        ReportFormat::Json => render_json(report) + "\n",
-        ReportFormat::Sarif => greenlight::report::render_sarif(report),
-        ReportFormat::Markdown => greenlight::report::render_markdown(report, project),
-        ReportFormat::Html => greenlight::report::render_html(report, project),
-        ReportFormat::Junit => greenlight::report::render_junit(report, project),
-        ReportFormat::Github => greenlight::report::render_github(report),
-    }
+/// One sealed report in the chosen format: every command that produces findings goes through
+/// here.
+fn render(
+    report: &Redacted<greenlight::finding::Report>,
+    project: &str,
+    format: ReportFormat,
+) -> String {
+    use greenlight::report::Format;
+    let format = match format {
+        ReportFormat::Human => Format::Human {
+            color: color_stdout(),
+        },
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Sarif => Format::Sarif,
+        ReportFormat::Markdown => Format::Markdown,
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Junit => Format::Junit,
+        ReportFormat::Github => Format::Github,
+    };
+    greenlight::report::render(report, project, format)
 }
 
 /// Writes to stdout; a closed pipe (`greenlight … | head`) ends the program quietly.
@@ -408,7 +418,11 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("greenlight: {e}");
+            // Errors name files, lines and keys, never values; the redactor makes sure.
+            eprintln!(
+                "greenlight: {}",
+                Redactor::detectors_only().redact(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }
@@ -442,10 +456,10 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 },
                 now,
             };
-            let checked = check(&manifest, &options)?;
-            let text = render(&checked.report, &manifest.project.name, format);
+            let report = check(&manifest, &options)?.sealed();
+            let text = render(&report, &manifest.project.name, format);
             emit(&text);
-            Ok(exit_code(checked.report.verdict))
+            Ok(exit_code(report.verdict))
         }
         Command::Scan(args) => scan_command(args),
         Command::Probe(args) => probe_command(args),
@@ -527,12 +541,11 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             format,
         } => {
             let manifest = Manifest::load(&manifest)?;
-            let findings = greenlight::lifecycle::diff::diff(&manifest, &a, &b)?;
-            let problems = findings
+            let report = greenlight::lifecycle::diff::diff(&manifest, &a, &b)?;
+            let problems = report
+                .findings
                 .iter()
                 .any(|f| f.severity != greenlight::finding::Severity::Recommendation);
-            let report =
-                greenlight::finding::Report::new("diff", Some(format!("{a}..{b}")), findings);
             let text = render(&report, &manifest.project.name, format);
             emit(&text);
             Ok(if problems {
@@ -592,7 +605,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 )?;
                 let secrets: Vec<String> = build_views(&manifest, &environment, &env)
                     .into_iter()
-                    .filter(|v| v.secret)
+                    .filter(|v| v.declared_secret)
                     .map(|v| v.name.to_owned())
                     .collect();
                 (
@@ -625,21 +638,41 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
             for issue in &env.issues {
                 eprintln!(
                     "warning: {}:{}:{}: {}",
-                    issue.origin.path, issue.origin.line, issue.origin.column, issue.message
+                    issue.origin.path,
+                    issue.origin.line,
+                    issue.origin.column,
+                    Redactor::detectors_only().redact(&issue.message)
                 );
             }
+            // Masked by declaration, and by value: a secret pasted into a public or undeclared
+            // variable is masked too, and said so (on stderr, so stdout stays parseable).
+            let mut masked_by_value: Vec<String> = Vec::new();
             let pairs: Vec<(String, String)> = env
                 .resolved()
                 .map(|a| {
+                    let declared = secret(&a.name, &a.value);
                     let shown = if reveal {
                         a.value.clone()
                     } else {
-                        greenlight::mask::display_value(&a.value, secret(&a.name, &a.value))
+                        if !declared {
+                            if let Some(kind) = greenlight::redact::held_secret(&a.value) {
+                                masked_by_value.push(format!("{} (holds a {kind})", a.name));
+                            }
+                        }
+                        greenlight::redact::Shown::of(&a.value, declared)
+                            .as_str()
+                            .to_owned()
                     };
                     (a.name.clone(), shown)
                 })
                 .collect();
             emit(&render_env(&pairs, format));
+            if !masked_by_value.is_empty() {
+                eprintln!(
+                    "greenlight: masked for what they hold, though not declared secret: {}",
+                    masked_by_value.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { format } => {
@@ -865,6 +898,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode, InputError> {
     let remaining = result.findings.len();
     let mut report = greenlight::finding::Report::new("scan", None, result.findings);
     report.scan = Some(result.summary);
+    // Scan findings carry masked values; the detectors look over every other string.
+    let report = Redactor::detectors_only().seal(report);
     let mut text = render(&report, "files", args.format);
     if args.format == ReportFormat::Human {
         // What was read and what was not: never silent.
@@ -907,13 +942,17 @@ fn exec_command(
         ..Default::default()
     };
     let checked = check(&manifest, &options)?;
-    if checked.report.verdict == Verdict::NoGo {
+    let env = checked.env.clone();
+    let report = checked.sealed();
+    if report.verdict == Verdict::NoGo {
         eprint!(
             "{}",
-            render_human(
-                &checked.report,
+            greenlight::report::render(
+                &report,
                 &manifest.project.name,
-                std::io::stderr().is_terminal()
+                greenlight::report::Format::Human {
+                    color: std::io::stderr().is_terminal()
+                }
             )
         );
         if !warn_only {
@@ -926,7 +965,7 @@ fn exec_command(
     }
     let mut child = std::process::Command::new(&command[0]);
     child.args(&command[1..]);
-    for a in checked.env.resolved() {
+    for a in env.resolved() {
         child.env(&a.name, &a.value);
     }
     // exec(2): the command replaces greenlight, so signals reach it directly and its exit status is

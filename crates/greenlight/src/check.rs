@@ -10,6 +10,7 @@ use crate::error::InputError;
 use crate::finding::{Finding, Report};
 use crate::fingerprint::Fingerprinter;
 use crate::manifest::Manifest;
+use crate::redact::{Redacted, Redactor};
 use crate::rules::{self, build_views, location_of, Context, OtherSecret, RULES};
 use crate::source::{self, Environment, LoadOptions};
 
@@ -21,25 +22,79 @@ pub struct CheckOptions {
     pub now: Option<DateTime<Utc>>,
 }
 
-/// The result of a check: the report and the environment it was computed from.
+/// The result of a check: the report, the environment it was computed from, and the redactor
+/// that knows every secret value the run has seen.
 pub struct Checked {
     pub report: Report,
     pub env: Environment,
+    pub redactor: Redactor,
+}
+
+impl Checked {
+    /// The report, sealed: ready to render.
+    pub fn sealed(self) -> Redacted<Report> {
+        self.redactor.seal(self.report)
+    }
 }
 
 pub fn check(manifest: &Manifest, options: &CheckOptions) -> Result<Checked, InputError> {
     let env = source::load_environment(manifest, &options.environment, &options.load)?;
-    let findings = check_loaded(manifest, &options.environment, &env, options)?;
+    let mut secrets = secret_values(manifest, &options.environment, &env);
+    let findings = check_loaded(manifest, &options.environment, &env, options, &mut secrets)?;
     let report = Report::new("check", Some(options.environment.clone()), findings);
-    Ok(Checked { report, env })
+    Ok(Checked {
+        report,
+        env,
+        redactor: Redactor::new(secrets),
+    })
 }
 
-/// Runs the rules on an already loaded environment.
+/// Every secret value of an environment, for a [`Redactor`]: the values of variables declared
+/// or recognised as secrets, values whose shape is a secret's whatever their variable, URL
+/// passwords (as written and decoded), and secret-shaped defaults and examples in the manifest.
+pub fn secret_values(manifest: &Manifest, environment: &str, env: &Environment) -> Vec<String> {
+    let mut secrets: Vec<String> = build_views(manifest, environment, env)
+        .iter()
+        .filter(|v| v.secret)
+        .filter_map(|v| v.value().map(str::to_owned))
+        .collect();
+    for a in env.resolved() {
+        if let Ok(u) = url::Url::parse(&a.value) {
+            if let Some(pw) = u.password() {
+                secrets.push(pw.to_owned());
+                secrets.extend(decode_percent(pw));
+            }
+        }
+    }
+    for d in manifest.declarations.values() {
+        let spec = d.spec.for_environment(environment);
+        for v in [spec.default.as_deref(), spec.example.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if crate::redact::held_secret(v).is_some() {
+                secrets.push(v.to_owned());
+            }
+        }
+    }
+    secrets
+}
+
+fn decode_percent(s: &str) -> Option<String> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())?;
+    String::from_utf8(bytes).ok().filter(|d| d != s)
+}
+
+/// Runs the rules on an already loaded environment. The secret values of the other
+/// environments it reads are added to `secrets`.
 pub fn check_loaded(
     manifest: &Manifest,
     environment: &str,
     env: &Environment,
     options: &CheckOptions,
+    secrets: &mut Vec<String>,
 ) -> Result<Vec<Finding>, InputError> {
     let fingerprinter = Fingerprinter::random();
     let fingerprint = |v: &str| fingerprinter.fingerprint(v);
@@ -67,7 +122,21 @@ pub fn check_loaded(
         ) else {
             continue;
         };
+        secrets.extend(secret_values(manifest, other, &other_env));
         for view in build_views(manifest, other, &other_env) {
+            // A password inside a connection URL is a secret of its own, whatever the hosts.
+            if let Some(a) = view.assignment.filter(|_| view.placeholder.is_none()) {
+                if let Some(pw) = rules::url_password(&a.value) {
+                    other_secrets
+                        .entry(fingerprint(&pw))
+                        .or_default()
+                        .push(OtherSecret {
+                            environment: other.clone(),
+                            variable: format!("{} (its URL password)", view.name),
+                            location: location_of(a),
+                        });
+                }
+            }
             if !view.secret || !view.has_real_value() {
                 continue;
             }

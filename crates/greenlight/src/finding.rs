@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+
+use crate::redact::Shown;
 use crate::rules::Rule;
 
 /// The rule a finding belongs to: one of `check`'s rules, or a `scan` detector of the catalog.
@@ -121,8 +123,8 @@ pub struct Finding {
     pub variable: Option<String>,
     pub service: Option<String>,
     pub location: Option<Location>,
-    /// The value as it may be shown: masked when it is a secret.
-    pub value: Option<String>,
+    /// The value as it may be shown: masked when it is, or holds, a secret ([`Shown`]).
+    pub value: Option<Shown>,
     /// For history findings of `scan`: the commit that introduced the secret, and its author.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -247,5 +249,31 @@ impl Report {
             probes: None,
             golive: None,
         }
+    }
+}
+
+crate::redact_fields!(Location { path });
+crate::redact_fields!(Snippet { line_text });
+crate::redact_fields!(Finding {
+    message,
+    variable,
+    service,
+    location,
+    value,
+    commit,
+    author,
+    fingerprint,
+    probe,
+    help,
+    snippet,
+});
+
+impl crate::redact::Redact for Report {
+    fn redact(&mut self, r: &crate::redact::Redactor) {
+        self.environment.redact(r);
+        self.findings.redact(r);
+        self.scan.redact(r);
+        self.probes.redact(r);
+        self.golive.redact(r);
     }
 }

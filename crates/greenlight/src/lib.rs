@@ -20,6 +20,7 @@ pub mod golive;
 pub mod lifecycle;
 pub mod manifest;
 pub mod mask;
+pub mod redact;
 pub mod probe;
 pub mod report;
 pub mod rules;

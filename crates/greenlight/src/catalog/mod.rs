@@ -324,9 +324,14 @@ impl Catalog {
     /// Whether the value is of a format meant to be shipped to browsers (publishable keys,
     /// OAuth client ids, site keys, public map tokens).
     pub fn is_client_safe_value(&self, value: &str) -> bool {
-        self.formats
-            .iter()
-            .any(|f| f.client_safe && f.detect && f.recognises(value))
+        // Validated too: the anon key's pattern is any JWT, its role claim is checked by the
+        // validator (a `service_role` JWT is no public value).
+        self.formats.iter().any(|f| {
+            f.client_safe
+                && f.detect
+                && f.recognises(value)
+                && f.validate(value, f.bytes, &f.values).is_ok()
+        })
     }
 
     /// The first detectable format that recognises this value.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::check::{self, CheckOptions};
 use crate::error::InputError;
+use crate::redact::Redacted;
 use crate::finding::{Finding, Report, Severity, Summary, Verdict};
 use crate::manifest::{ChecklistItem, Manifest};
 use crate::probe::{self, ProbeOptions, ProbeResult};
@@ -102,6 +103,24 @@ pub struct Decision {
     pub accepted_findings: Vec<Finding>,
 }
 
+crate::redact_fields!(ItemResult {
+    id,
+    title,
+    section,
+    detail,
+    signoff,
+});
+crate::redact_fields!(AcceptedRisk { accepted });
+crate::redact_fields!(Part { note });
+crate::redact_fields!(Decision {
+    blocking,
+    checklist,
+    accepted,
+    signoffs,
+    parts,
+    accepted_findings,
+});
+
 #[derive(Debug, Clone)]
 pub struct GoliveOptions {
     pub environment: String,
@@ -134,7 +153,11 @@ fn tag(mut findings: Vec<Finding>, source: &'static str) -> Vec<Finding> {
     findings
 }
 
-pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, InputError> {
+/// The go-live decision, sealed by the redactor of the checked environment.
+pub fn golive(
+    manifest: &Manifest,
+    options: &GoliveOptions,
+) -> Result<Redacted<Report>, InputError> {
     let now = options.now.unwrap_or_else(Utc::now);
     let signoffs = Signoffs::load(manifest)?;
     let env = &options.environment;
@@ -228,6 +251,7 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
         },
     });
 
+    let redactor = checked.redactor;
     let mut findings = tag(checked.report.findings, "check");
     findings.extend(tag(scanned.findings, "scan"));
     findings.extend(tag(probe_findings, "probe"));
@@ -340,7 +364,7 @@ pub fn golive(manifest: &Manifest, options: &GoliveOptions) -> Result<Report, In
         parts,
         accepted_findings,
     });
-    Ok(report)
+    Ok(redactor.seal(report))
 }
 
 fn evaluate(

@@ -59,6 +59,21 @@ pub struct Accepted {
     pub line: usize,
 }
 
+crate::redact_fields!(Signoff {
+    item,
+    environment,
+    by,
+    note,
+    item_digest,
+});
+crate::redact_fields!(Accepted {
+    rule,
+    target,
+    environment,
+    reason,
+    by,
+});
+
 #[derive(Debug, Clone, Default)]
 pub struct Signoffs {
     pub path: PathBuf,

@@ -5,17 +5,33 @@
 use std::collections::HashMap;
 
 use crate::error::InputError;
-use crate::finding::{Finding, RuleId, Severity};
+use crate::finding::{Finding, Report, RuleId, Severity};
+use crate::redact::{Redacted, Redactor};
 use crate::fingerprint::Fingerprinter;
 use crate::manifest::Manifest;
 use crate::rules::{build_views, location_of, parse_url, Rule, VarView};
 use crate::source::{load_environment, LoadOptions};
 
-pub fn diff(manifest: &Manifest, a: &str, b: &str) -> Result<Vec<Finding>, InputError> {
+/// The differences of two environments, as a report sealed by a redactor that knows the secret
+/// values of both.
+pub fn diff(manifest: &Manifest, a: &str, b: &str) -> Result<Redacted<Report>, InputError> {
+    let (findings, redactor) = diff_findings(manifest, a, b)?;
+    let report = Report::new("diff", Some(format!("{a}..{b}")), findings);
+    Ok(redactor.seal(report))
+}
+
+fn diff_findings(
+    manifest: &Manifest,
+    a: &str,
+    b: &str,
+) -> Result<(Vec<Finding>, Redactor), InputError> {
     let env_a = load_environment(manifest, a, &LoadOptions::default())?;
     let env_b = load_environment(manifest, b, &LoadOptions::default())?;
     let views_a = build_views(manifest, a, &env_a);
     let views_b = build_views(manifest, b, &env_b);
+    let mut secrets = crate::check::secret_values(manifest, a, &env_a);
+    secrets.extend(crate::check::secret_values(manifest, b, &env_b));
+    let redactor = Redactor::new(secrets);
     let by_name = |views: &'_ [VarView<'_>]| -> HashMap<String, usize> {
         views
             .iter()
@@ -35,7 +51,7 @@ pub fn diff(manifest: &Manifest, a: &str, b: &str) -> Result<Vec<Finding>, Input
             variable: Some(view.name.to_owned()),
             service: view.service.map(str::to_owned),
             location: Some(location_of(a)),
-            value: Some(crate::mask::display_value(&a.value, view.secret)),
+            value: Some(crate::redact::Shown::of(&a.value, view.secret)),
             commit: None,
             author: None,
             fingerprint: None,
@@ -136,5 +152,5 @@ pub fn diff(manifest: &Manifest, a: &str, b: &str) -> Result<Vec<Finding>, Input
             );
         }
     }
-    Ok(out)
+    Ok((out, redactor))
 }

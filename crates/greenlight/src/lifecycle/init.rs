@@ -243,9 +243,27 @@ fn infer_format(name: &str, values: &[&str]) -> Option<&'static Format> {
         .copied()
         .filter(|v| !v.is_empty() && catalog::is_placeholder(v, None).is_none())
         .collect();
-    // 1. A shape only one format has.
-    if let Some(f) = real.first().and_then(|v| catalog.recognise(v)) {
-        // `pk_live_…` in a name without "publishable" is still a publishable key: the shape wins.
+    // 1. A shape only one format has. A public format's shape wins over a secret one's (a
+    //    Supabase anon JWT is a JWT too): `pk_live_…` in a name without "publishable" is still
+    //    a publishable key.
+    let first = real.first();
+    let client_safe = first.and_then(|v| {
+        catalog
+            .formats()
+            .iter()
+            .find(|f| {
+                f.client_safe && f.recognises(v) && f.validate(v, f.bytes, &f.values).is_ok()
+            })
+    });
+    if let Some(f) = client_safe.or_else(|| first.and_then(|v| catalog.recognise(v))) {
+        // A public format of the provider the name names, that the values satisfy, wins over a
+        // secret shape they share (`VITE_FIREBASE_API_KEY=AIza…` is Firebase's public web key,
+        // `RECAPTCHA_SITE_KEY` a site key).
+        if f.secret {
+            if let Some(public) = public_format_named(name, &real) {
+                return Some(public);
+            }
+        }
         return Some(f);
     }
     // 2. The provider format named by the variable that its values satisfy.
@@ -258,7 +276,15 @@ fn infer_format(name: &str, values: &[&str]) -> Option<&'static Format> {
         let fits = real
             .iter()
             .all(|v| f.validate(v, f.bytes, &f.values).is_ok());
-        if fits && best.is_none_or(|(_, s)| score > s) {
+        // On a tie, a variable bundled into browser code (`NEXT_PUBLIC_STRIPE_KEY`) is taken to
+        // hold the provider's public value, not its secret one.
+        let client = crate::rules::CLIENT_PREFIXES
+            .iter()
+            .any(|p| name.starts_with(p));
+        let better = |(b, s): (&Format, usize)| {
+            score > s || (score == s && client && f.client_safe && !b.client_safe)
+        };
+        if fits && best.is_none_or(better) {
             best = Some((f, score));
         }
     }
@@ -315,6 +341,17 @@ fn infer_format(name: &str, values: &[&str]) -> Option<&'static Format> {
         return all("hostname");
     }
     None
+}
+
+/// The client-safe format the variable's name names (provider and at least one more word), if
+/// every value satisfies it.
+fn public_format_named(name: &str, real: &[&str]) -> Option<&'static Format> {
+    Catalog::builtin()
+        .formats()
+        .iter()
+        .filter(|f| f.client_safe && name_score(f, name) >= 2)
+        .filter(|f| real.iter().all(|v| f.validate(v, f.bytes, &f.values).is_ok()))
+        .max_by_key(|f| name_score(f, name))
 }
 
 fn service_of(name: &str, format: Option<&Format>) -> String {
@@ -517,5 +554,74 @@ fn toml_key(k: &str) -> String {
         k.to_owned()
     } else {
         toml_string(k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::infer_format;
+
+    fn id(name: &str, values: &[&str]) -> Option<String> {
+        infer_format(name, values).map(|f| f.id.clone())
+    }
+
+    /// Publishable and public keys are declared as their public formats, whatever their
+    /// variable's name says (issue: `pk_live_` in `NEXT_PUBLIC_STRIPE_KEY` was a secret key).
+    #[test]
+    fn public_keys_get_public_formats() {
+        let pk = "pk_live_uq0HdOi7rQf0Vh1HjOd3yYV3cfHEs8XiuMxvMfynWZQ81ate8KZ64";
+        assert_eq!(
+            id("NEXT_PUBLIC_STRIPE_KEY", &[pk]).as_deref(),
+            Some("stripe.publishable_key")
+        );
+        let pk_test = "pk_test_koKip7XXEqq19FPHRHIgoiJiJhH4oQMH6tHUNLHJjBiUAqPd3DvFqLiv";
+        assert_eq!(
+            id("NEXT_PUBLIC_STRIPE_KEY", &[pk_test]).as_deref(),
+            Some("stripe.publishable_key")
+        );
+        // A placeholder value: the browser-bundled name decides.
+        assert_eq!(
+            id("NEXT_PUBLIC_STRIPE_KEY", &["pk_live_your_key_here"]).as_deref(),
+            Some("stripe.publishable_key")
+        );
+        assert_eq!(
+            id(
+                "VITE_MAPBOX_TOKEN",
+                &["pk.eyJ1IjoibWFwYm94LXByb2QiLCJhIjoiY2x4eTk4NzZ5MDAwMSJ9.Qx8vN3mL2pR7tY5wK9zB4c"]
+            )
+            .as_deref(),
+            Some("mapbox.public_token")
+        );
+        assert_eq!(
+            id(
+                "VITE_FIREBASE_API_KEY",
+                &["AIza5dbgNLWdZ2V4D-rPV5XYYUjOy8nbcgIoayf"]
+            )
+            .as_deref(),
+            Some("firebase.api_key")
+        );
+        // A Google API key elsewhere stays a secret.
+        assert_eq!(
+            id("GEMINI_API_KEY", &["AIza5dbgNLWdZ2V4D-rPV5XYYUjOy8nbcgIoayf"]).as_deref(),
+            Some("google.api_key")
+        );
+        let sk = "sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0";
+        assert_eq!(
+            id("NEXT_PUBLIC_STRIPE_KEY", &[sk]).as_deref(),
+            Some("stripe.secret_key")
+        );
+    }
+
+    #[test]
+    fn supabase_anon_jwts_and_site_keys_are_public() {
+        // header {"alg":"HS256","typ":"JWT"}, payload with "role":"anon".
+        let anon = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJlZiI6ImFiY2RlZmdoaWprbG1ub3BxcnN0Iiwicm9sZSI6ImFub24iLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MjAwMDAwMDAwMH0.c2lnbmF0dXJlLXBsYWNlaG9sZGVyLW5vdC1yZWFsLTEyMzQ1Njc4OTA";
+        let f = id("VITE_SUPABASE_ANON_KEY", &[anon]);
+        assert_eq!(f.as_deref(), Some("supabase.anon_key"));
+        let site = "6LdvV0kqAAAAAHdH3PvTZTg3vGo0Q5bHQfV5NqZs";
+        assert_eq!(
+            id("RECAPTCHA_SITE_KEY", &[site]).as_deref(),
+            Some("recaptcha.site_key")
+        );
     }
 }

@@ -3,33 +3,21 @@
 //! through byte for byte. Works on whole lines in bounded chunks, so a `tail -f` is masked as it
 //! flows and memory stays flat.
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
-use crate::mask::mask_secret;
+use crate::redact::Redactor;
 use crate::scan::Detectors;
 
+/// The log filter: a [`Redactor`] over a stream of whole lines.
 pub struct Masker {
-    known: Option<AhoCorasick>,
+    redactor: Redactor,
 }
 
 impl Masker {
     /// A masker for these known secret values (short values are left to the detectors: masking
     /// every `1234` in a log would destroy it).
     pub fn new(secrets: &[String]) -> Masker {
-        let mut values: Vec<&str> = secrets
-            .iter()
-            .map(String::as_str)
-            .filter(|s| s.len() >= 8)
-            .collect();
-        values.sort_unstable();
-        values.dedup();
-        let known = (!values.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&values)
-                .expect("literal patterns build")
-        });
-        Masker { known }
+        Masker {
+            redactor: Redactor::new(secrets),
+        }
     }
 
     /// A masker for a long stream (`greenlight mask`): the detectors' candidate pass is built as
@@ -41,29 +29,7 @@ impl Masker {
 
     /// Masks `chunk` (whole lines) into `out`.
     pub fn mask(&self, chunk: &[u8], out: &mut Vec<u8>) {
-        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
-        if let Some(ac) = &self.known {
-            ranges.extend(ac.find_iter(chunk).map(|m| m.range()));
-        }
-        for hit in Detectors::builtin().scan(chunk, crate::scan::Generic::On) {
-            ranges.push(hit.secret);
-        }
-        if ranges.is_empty() {
-            out.extend_from_slice(chunk);
-            return;
-        }
-        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-        let mut at = 0;
-        for r in ranges {
-            if r.start < at {
-                continue; // inside a range already masked
-            }
-            out.extend_from_slice(&chunk[at..r.start]);
-            let secret = String::from_utf8_lossy(&chunk[r.clone()]);
-            out.extend_from_slice(mask_secret(&secret).as_bytes());
-            at = r.end;
-        }
-        out.extend_from_slice(&chunk[at..]);
+        self.redactor.mask_bytes(chunk, out);
     }
 }
 

@@ -15,7 +15,9 @@ fn example_value(decl: &Declaration, environment: Option<&str>) -> String {
         .as_ref()
         .and_then(|f| catalog.resolve(f.get_ref()));
     if let Some(example) = &spec.example {
-        if is_placeholder(example, format.map(|f| f.format)).is_some() {
+        if is_placeholder(example, format.map(|f| f.format)).is_some()
+            && crate::redact::held_secret(example).is_none()
+        {
             return example.clone();
         }
     }
@@ -58,10 +60,16 @@ fn comment(decl: &Declaration, environment: Option<&str>) -> String {
     match &spec.required {
         Some(Required::Always(false)) => parts.push("optional".into()),
         Some(Required::In(envs)) => parts.push(format!("required in {}", envs.join(", "))),
-        _ if spec.default.is_some() => parts.push(format!(
-            "default {}",
-            spec.default.as_deref().unwrap_or_default()
-        )),
+        // A secret default is never copied out of the manifest (check reports it as
+        // `secret-in-config-file`).
+        _ if spec.default.is_some() => parts.push(
+            match spec.default.as_deref().unwrap_or_default() {
+                d if secret || crate::redact::held_secret(d).is_some() => {
+                    "has a default in greenlight.toml (a secret: not copied here)".to_owned()
+                }
+                d => format!("default {d}"),
+            },
+        ),
         _ => {}
     }
     if let Some(r) = &spec.rotate_every {
@@ -124,5 +132,14 @@ pub fn render(manifest: &Manifest, environment: Option<&str>) -> String {
             let _ = writeln!(out, "{}={}", d.name, example_value(d, environment));
         }
     }
-    out
+    // Nothing above copies a value that is a secret; this pass makes sure of it (a secret in a
+    // description, say).
+    let secrets = manifest.declarations.values().flat_map(|d| {
+        let spec = environment.map_or_else(|| d.spec.clone(), |e| d.spec.for_environment(e));
+        [spec.default, spec.example].into_iter().flatten()
+    });
+    let secrets: Vec<String> = secrets
+        .filter(|v| crate::redact::held_secret(v).is_some())
+        .collect();
+    crate::redact::Redactor::new(secrets).redact_output(out)
 }

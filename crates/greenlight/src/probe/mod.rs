@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::error::InputError;
 use crate::finding::{Finding, Location, Report, Severity};
-use crate::lifecycle::masker::{mask_detected, Masker};
+use crate::redact::Redactor;
 use crate::manifest::{Manifest, ProbeSpec};
 use crate::rules::build_views;
 use crate::source::{self, Environment, LoadOptions};
@@ -156,6 +156,17 @@ pub struct ProbeResult {
     pub variable: Option<String>,
 }
 
+crate::redact_fields!(CheckResult { message });
+crate::redact_fields!(ProbeResult {
+    name,
+    kind,
+    target,
+    service,
+    checks,
+    location,
+    variable,
+});
+
 impl ProbeResult {
     fn status_of(checks: &[CheckResult]) -> Status {
         // A recommendation does not fail a probe; it is reported beside it.
@@ -234,6 +245,8 @@ impl Default for ProbeOptions {
 /// The result of `probe`: the report (findings plus every probe's checks).
 pub struct Probed {
     pub report: Report,
+    /// Knows the environment's secret values: seal the report with it.
+    pub redactor: Redactor,
 }
 
 /// Loads the environment, plans and runs its probes, and reports.
@@ -245,7 +258,11 @@ pub fn probe(manifest: &Manifest, options: &ProbeOptions) -> Result<Probed, Inpu
         now: options.now.unwrap_or_else(Utc::now),
     };
     let results = run(planned, ctx);
-    let masker = masker_for(manifest, &options.environment, &env);
+    let masker = Redactor::new(crate::check::secret_values(
+        manifest,
+        &options.environment,
+        &env,
+    ));
     let results: Vec<ProbeResult> = results
         .into_iter()
         .map(|r| mask_result(r, &masker))
@@ -253,7 +270,10 @@ pub fn probe(manifest: &Manifest, options: &ProbeOptions) -> Result<Probed, Inpu
     let findings = findings_of(&results);
     let mut report = Report::new("probe", Some(options.environment.clone()), findings);
     report.probes = Some(results);
-    Ok(Probed { report })
+    Ok(Probed {
+        report,
+        redactor: masker,
+    })
 }
 
 /// The probes of an environment: declared ones that apply to it, then those implied by its
@@ -533,41 +553,11 @@ async fn collect_and_analyse(p: &Planned, ctx: Context) -> Vec<CheckResult> {
 
 /// Every secret of the environment, for masking what servers say back (an error that echoes a
 /// URL, a header that echoes a token).
-fn masker_for(manifest: &Manifest, environment: &str, env: &Environment) -> Masker {
-    let mut secrets: Vec<String> = build_views(manifest, environment, env)
-        .iter()
-        .filter(|v| v.secret)
-        .filter_map(|v| v.value().map(str::to_owned))
-        .collect();
-    // Passwords inside URLs are secrets too, even in variables not marked secret.
-    for a in env.resolved() {
-        if let Ok(u) = url::Url::parse(&a.value) {
-            if let Some(pw) = u.password() {
-                secrets.push(pw.to_owned());
-                if let Ok(decoded) = urlencoding_decode(pw) {
-                    secrets.push(decoded);
-                }
-            }
-        }
-    }
-    Masker::new(&secrets)
+fn mask_text(redactor: &Redactor, text: &str) -> String {
+    redactor.redact(text)
 }
 
-fn urlencoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
-    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned().into_bytes())
-        .unwrap_or_default();
-    String::from_utf8(bytes).map_err(|e| e.utf8_error())
-}
-
-fn mask_text(masker: &Masker, text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    masker.mask(text.as_bytes(), &mut out);
-    mask_detected(&String::from_utf8_lossy(&out))
-}
-
-fn mask_result(mut r: ProbeResult, masker: &Masker) -> ProbeResult {
+fn mask_result(mut r: ProbeResult, masker: &Redactor) -> ProbeResult {
     r.target = mask_text(masker, &r.target);
     for c in &mut r.checks {
         c.message = mask_text(masker, &c.message);

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::redact::Redacted;
 use crate::finding::{Report, Severity, Verdict};
 
 fn message(text: &str) -> String {
@@ -17,7 +18,8 @@ fn property(text: &str) -> String {
     message(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render_github(report: &Report) -> String {
+pub fn render_github(report: &Redacted<Report>) -> String {
+    let report: &Report = report;
     let mut out = String::new();
     for f in &report.findings {
         let level = match f.severity {

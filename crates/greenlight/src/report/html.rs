@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::junit::escape;
+use crate::redact::Redacted;
 use crate::finding::{Report, Severity, Verdict};
 
 const CSS: &str = "
@@ -136,7 +137,8 @@ fn chart(report: &Report) -> String {
     svg
 }
 
-pub fn render_html(report: &Report, project: &str) -> String {
+pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
+    let report: &Report = report;
     let env = report.environment.as_deref().unwrap_or("-");
     let (class, verdict) = match report.verdict {
         Verdict::Go => ("go", "GO"),
@@ -281,7 +283,7 @@ pub fn render_html(report: &Report, project: &str) -> String {
             f.source.unwrap_or(report.command),
             escape(&at),
             escape(f.variable.as_deref().unwrap_or("")),
-            escape(f.value.as_deref().unwrap_or("")),
+            escape(f.value.as_ref().map_or("", |v| v.as_str())),
             escape(&f.message)
         );
     }

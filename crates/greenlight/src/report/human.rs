@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use annotate_snippets::{Level, Renderer, Snippet};
 
+use crate::redact::Redacted;
 use crate::finding::{Finding, Report, Severity, Verdict};
 
 fn level(s: Severity) -> Level {
@@ -59,7 +60,8 @@ fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
 }
 
 /// Renders a report for a terminal; `color` adds ANSI styles.
-pub fn render_human(report: &Report, project: &str, color: bool) -> String {
+pub fn render_human(report: &Redacted<Report>, project: &str, color: bool) -> String {
+    let report: &Report = report;
     let renderer = if color {
         Renderer::styled()
     } else {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::redact::Redacted;
 use crate::finding::{Report, Severity};
 
 pub fn escape(text: &str) -> String {
@@ -45,7 +46,8 @@ fn rule_ids(report: &Report) -> Vec<&'static str> {
     ids
 }
 
-pub fn render_junit(report: &Report, project: &str) -> String {
+pub fn render_junit(report: &Redacted<Report>, project: &str) -> String {
+    let report: &Report = report;
     let mut suites = String::new();
     let mut total = 0;
     let mut total_failures = 0;

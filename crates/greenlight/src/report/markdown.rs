@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::redact::Redacted;
 use crate::finding::{Finding, Report, Verdict};
 
 /// A table cell: pipes escaped, one line.
@@ -62,8 +63,8 @@ fn findings_table(out: &mut String, findings: &[Finding], with_source: bool) {
                 .map(|v| format!("`{v}`"))
                 .unwrap_or_default(),
             f.value
-                .as_deref()
-                .map(|v| format!("`{}`", cell(v)))
+                .as_ref()
+                .map(|v| format!("`{}`", cell(v.as_str())))
                 .unwrap_or_default(),
             cell(&f.message)
         );
@@ -71,7 +72,8 @@ fn findings_table(out: &mut String, findings: &[Finding], with_source: bool) {
     out.push('\n');
 }
 
-pub fn render_markdown(report: &Report, project: &str) -> String {
+pub fn render_markdown(report: &Redacted<Report>, project: &str) -> String {
+    let report: &Report = report;
     let mut out = String::new();
     let env = report.environment.as_deref().unwrap_or("-");
     let verdict = match report.verdict {

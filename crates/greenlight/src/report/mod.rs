@@ -1,5 +1,7 @@
-//! Renderers: one finding model, many outputs. Each renderer is a pure function from a
-//! [`Report`](crate::finding::Report) to text.
+//! Renderers: one finding model, many outputs. Each renderer is a pure function from a sealed
+//! report — `&Redacted<Report>`, which only [`Redactor::seal`](crate::redact::Redactor::seal)
+//! makes — to text, and [`render`] passes that text through the sealing redactor once more.
+//! No renderer can be handed a report whose strings did not go through the redactor.
 
 mod github;
 mod html;
@@ -16,8 +18,37 @@ pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 
 use crate::finding::Report;
+use crate::redact::Redacted;
+
+/// The output formats of every command that reports findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human { color: bool },
+    Json,
+    Sarif,
+    Markdown,
+    Html,
+    Junit,
+    Github,
+}
+
+/// One sealed report in one format: the only way the CLI renders a report. `project` names the
+/// project in titles. The result has been through the redactor's last pass.
+pub fn render(report: &Redacted<Report>, project: &str, format: Format) -> String {
+    let text = match format {
+        Format::Human { color } => render_human(report, project, color),
+        Format::Json => render_json(report) + "\n",
+        Format::Sarif => render_sarif(report),
+        Format::Markdown => render_markdown(report, project),
+        Format::Html => render_html(report, project),
+        Format::Junit => render_junit(report, project),
+        Format::Github => render_github(report),
+    };
+    report.redactor().redact_output(text)
+}
 
 /// The JSON envelope of DESIGN.md, pretty-printed.
-pub fn render_json(report: &Report) -> String {
+pub fn render_json(report: &Redacted<Report>) -> String {
+    let report: &Report = report;
     serde_json::to_string_pretty(report).expect("a report always serialises")
 }

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::redact::Redacted;
 use crate::finding::{Report, Severity};
 
 fn level(s: Severity) -> &'static str {
@@ -14,7 +15,8 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-pub fn render_sarif(report: &Report) -> String {
+pub fn render_sarif(report: &Redacted<Report>) -> String {
+    let report: &Report = report;
     // Findings that accepted risks cover are results too, with SARIF's own `suppressions`.
     let mut all: Vec<(
         &crate::finding::Finding,
@@ -61,7 +63,7 @@ pub fn render_sarif(report: &Report) -> String {
             for (k, v) in [
                 ("variable", &f.variable),
                 ("service", &f.service),
-                ("maskedValue", &f.value),
+                ("maskedValue", &f.value.as_ref().map(|v| v.as_str().to_owned())),
                 ("commit", &f.commit),
                 ("author", &f.author),
             ] {

@@ -33,11 +33,25 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         } else {
             "the last one is used"
         };
+        // Two different values: which one the application gets depends on its loader, so in
+        // production the deployment is not determined by its configuration. The same value
+        // twice is only clutter. (Compared by value; neither is shown.)
+        let differ = first.value != a.value;
+        let (severity, what) = if differ && cx.production {
+            (
+                Severity::Critical,
+                " with a different value: which one the application gets depends on its loader",
+            )
+        } else if differ {
+            (INFO.severity, " with a different value")
+        } else {
+            (INFO.severity, " with the same value")
+        };
         out.push(Finding {
             rule: INFO.rule.into(),
-            severity: INFO.severity,
+            severity,
             message: format!(
-                "`{}` is already assigned at line {} of this file; {readers}",
+                "`{}` is already assigned at line {} of this file{what}; {readers}",
                 a.name, first.origin.line
             ),
             variable: Some(a.name.clone()),
@@ -47,7 +61,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .find(|v| v.name == a.name)
                 .and_then(|v| v.service.map(str::to_owned)),
             location: Some(location_of(a)),
-            value: Some(crate::mask::display_value(&a.value, secret)),
+            value: Some(crate::redact::Shown::of(&a.value, secret)),
             help: None,
             commit: None,
             author: None,
@@ -68,6 +82,24 @@ mod tests {
         let f = prod("[vars.A]\n", "A=1\nB=2\nA=3\n", Rule::DuplicateKey);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].location.as_ref().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn different_values_in_production_are_critical() {
+        use crate::finding::Severity;
+        let f = prod("[vars.A]\n", "A=one\nA=two\n", Rule::DuplicateKey);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert!(f[0].message.contains("different value"), "{}", f[0].message);
+        let f = prod("[vars.A]\n", "A=same\nA=same\n", Rule::DuplicateKey);
+        assert_eq!(f[0].severity, Severity::Warning);
+        let f = crate::rules::testing::findings(
+            "[vars.A]\n",
+            &[(".env.staging", "A=one\nA=two\n")],
+            "staging",
+            Rule::DuplicateKey,
+        );
+        assert_eq!(f[0].severity, Severity::Warning);
     }
 
     #[test]

@@ -172,6 +172,12 @@ pub struct VarView<'a> {
     pub placeholder: Option<&'static str>,
     /// The catalog format an undeclared value was recognised as.
     pub recognised: Option<&'static catalog::Format>,
+    /// The kind of secret the value is, by its shape alone, whatever the declaration says
+    /// (`Some("Stripe secret API key")`): such a value is masked and treated as a secret.
+    pub held_secret: Option<&'static str>,
+    /// Declared (or, undeclared, recognised) as a secret — as opposed to `secret`, which is also
+    /// true when only the value says so.
+    pub declared_secret: bool,
 }
 
 impl VarView<'_> {
@@ -231,7 +237,7 @@ impl<'a> Context<'a> {
     pub fn finding(&self, rule: Rule, var: &VarView<'_>, message: String) -> Finding {
         let (location, snippet, value) = match var.assignment {
             Some(a) => {
-                let shown = mask::display_value(&a.value, var.secret);
+                let shown = crate::redact::Shown::of(&a.value, var.secret);
                 (Some(location_of(a)), snippet_of(a, var.secret), Some(shown))
             }
             None => (
@@ -297,10 +303,14 @@ pub fn snippet_of(a: &Assignment, secret: bool) -> Option<Snippet> {
         ),
         _ => (String::new(), raw.clone(), String::new()),
     };
-    let shown = if secret || mask::redact_url_password(&inner).is_some() {
+    let shown = crate::redact::Shown::of(&a.value, secret);
+    let shown = if shown.as_str() != a.value {
         // Mask the value the application receives, not the raw text, so the mask matches the
         // `value` field; for multi-line or interpolated values that is the honest choice.
-        mask::display_value(&a.value, secret)
+        shown.as_str().to_owned()
+    } else if secret || crate::redact::held_secret(&inner).is_some() {
+        // The raw text differs from the value (escapes, interpolation) and is itself secret.
+        mask::mask_secret(&inner)
     } else {
         inner
     };
@@ -358,7 +368,20 @@ pub fn build_views<'a>(
             crate::condition::Condition::parse(c.get_ref()).is_ok_and(|c| c.eval(&lookup))
         });
         let format_secret = format.is_some_and(|f| f.format.secret && !f.format.client_safe);
-        let secret = spec.secret.unwrap_or(format_secret);
+        let declared_secret = spec.secret.unwrap_or(format_secret);
+        // A value of its declared public format is that format's, even where a secret shares
+        // its shape (a Firebase web key is a Google API key by shape).
+        let held_secret = assignment
+            .filter(|a| {
+                !format.is_some_and(|f| {
+                    f.format.client_safe
+                        && f.format
+                            .validate(&a.value, f.param, &f.format.values)
+                            .is_ok()
+                })
+            })
+            .and_then(|a| crate::redact::held_secret(&a.value));
+        let secret = declared_secret || held_secret.is_some();
         let client_exposed = spec
             .client_exposed
             .unwrap_or_else(|| CLIENT_PREFIXES.iter().any(|p| d.name.starts_with(p)));
@@ -379,6 +402,8 @@ pub fn build_views<'a>(
             service: d.service.as_deref(),
             placeholder,
             recognised: None,
+            held_secret,
+            declared_secret,
         });
     }
     for a in env.resolved() {
@@ -386,10 +411,12 @@ pub fn build_views<'a>(
             continue;
         }
         let recognised = catalog.recognise(&a.value);
-        let secret = recognised.map_or_else(
+        let declared_secret = recognised.map_or_else(
             || catalog::looks_secret_name(&a.name) && !a.value.is_empty(),
             |f| f.secret && !f.client_safe,
         );
+        let held_secret = crate::redact::held_secret(&a.value);
+        let secret = declared_secret || held_secret.is_some();
         let placeholder_format =
             recognised.or_else(|| secret.then(|| catalog.get("secret")).flatten());
         views.push(VarView {
@@ -404,6 +431,8 @@ pub fn build_views<'a>(
             service: None,
             placeholder: catalog::is_placeholder(&a.value, placeholder_format),
             recognised,
+            held_secret,
+            declared_secret,
         });
     }
     views
@@ -450,6 +479,12 @@ pub(crate) fn urls_in(value: &str) -> Vec<url::Url> {
         }
     }
     value.split([',', ' ']).filter_map(parse_url).collect()
+}
+
+/// The password of a connection URL (`postgres://app:PASSWORD@db/x`), as written in the URL.
+pub fn url_password(value: &str) -> Option<String> {
+    let u = parse_url(value)?;
+    u.password().filter(|p| !p.is_empty()).map(str::to_owned)
 }
 
 /// A value that is a URL with a host (`scheme://host…`), parsed.

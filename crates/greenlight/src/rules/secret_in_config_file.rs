@@ -64,6 +64,65 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
+    manifest_values(cx, out);
+}
+
+/// greenlight.toml is committed too: a `default` or `example` that is a secret (by its shape,
+/// or because its variable is a secret and the value is no placeholder) is a leak, and would be
+/// handed to every environment that does not set the variable.
+fn manifest_values(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let catalog = crate::catalog::Catalog::builtin();
+    for d in cx.manifest.declarations.values() {
+        let spec = d.spec.for_environment(cx.environment);
+        let format = spec
+            .format
+            .as_ref()
+            .and_then(|f| catalog.resolve(f.get_ref()))
+            .map(|f| f.format);
+        let declared_secret = spec
+            .secret
+            .unwrap_or(format.is_some_and(|f| f.secret && !f.client_safe));
+        for (key, value) in [("default", &spec.default), ("example", &spec.example)] {
+            let Some(value) = value.as_deref().filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let held = crate::redact::held_secret(value);
+            let placeholder = crate::catalog::is_placeholder(
+                value,
+                format.or_else(|| catalog.get("secret")),
+            )
+            .is_some();
+            let what = match held {
+                Some(kind) => format!("a {kind}"),
+                None if declared_secret && !placeholder && value.len() >= 8 => {
+                    "the value of a secret".to_owned()
+                }
+                None => continue,
+            };
+            out.push(Finding {
+                rule: INFO.rule.into(),
+                severity: INFO.severity,
+                message: format!(
+                    "the `{key}` of `{}` in {} is {what}; greenlight.toml is committed, so the secret is in the repository",
+                    d.name,
+                    cx.manifest.display_path()
+                ),
+                variable: Some(d.name.clone()),
+                service: d.service.clone(),
+                location: Some(cx.declaration_location(d)),
+                value: Some(crate::redact::Shown::secret(value)),
+                help: Some(format!(
+                    "remove the {key}, rotate the secret, and set it in each environment's secret store"
+                )),
+                commit: None,
+                author: None,
+                fingerprint: None,
+                source: None,
+                probe: None,
+                snippet: None,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +149,23 @@ mod tests {
     #[test]
     fn finds_undeclared_secrets_anywhere_in_the_file() {
         assert_eq!(run("# deploy token: ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\n[env.production]\nvars = { LOG_LEVEL = \"info\" }\n"), 1);
+    }
+
+    #[test]
+    fn a_secret_default_or_example_in_the_manifest_is_found() {
+        let decls = "[vars.STRIPE_SECRET_KEY]\nformat = \"stripe.secret_key\"\ndefault = \"sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0\"\n[vars.HOOK]\nexample = \"ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\"\nrequired = false\n[vars.PORT]\ndefault = \"8080\"\n[vars.SESSION_SECRET]\nsecret = true\nexample = \"<generate with greenlight gen hex-32>\"\n";
+        let f = findings(
+            decls,
+            &[(".env.production", "")],
+            "production",
+            Rule::SecretInConfigFile,
+        );
+        let names: Vec<_> = f.iter().filter_map(|f| f.variable.as_deref()).collect();
+        assert_eq!(names, ["STRIPE_SECRET_KEY", "HOOK"], "{f:?}");
+        for f in &f {
+            assert!(f.location.as_ref().unwrap().path.ends_with("greenlight.toml"));
+            assert!(!f.value.as_ref().unwrap().as_str().contains("yccefTDg"));
+        }
     }
 
     #[test]

@@ -16,6 +16,24 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     for v in cx.present() {
+        if v.placeholder.is_some() {
+            continue;
+        }
+        // The password inside a connection URL, reused even where the hosts differ (seed 003:
+        // "rotate all staging secrets, never reuse in production").
+        if let Some(pw) = v.value().and_then(super::url_password) {
+            for o in cx.other_secrets.get(&(cx.fingerprint)(&pw)).into_iter().flatten() {
+                out.push(cx.finding(
+                    INFO.rule,
+                    v,
+                    format!(
+                        "the password in `{}` is also used by {} in `{}` at {}:{}; give each environment its own database credentials",
+                        v.name, o.environment, o.variable, o.location.path, o.location.line
+                    ),
+                ));
+            }
+            continue;
+        }
         if !v.secret || !v.has_real_value() {
             continue;
         }
@@ -60,6 +78,34 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("staging"));
+    }
+
+    #[test]
+    fn a_url_password_reused_on_another_host_is_found() {
+        let decls = "[vars.DATABASE_URL]\nformat = \"postgres.url\"\n";
+        let f = findings(
+            decls,
+            &[
+                (".env.production", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.prod.example.net:5432/app?sslmode=require\n"),
+                (".env.staging", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.staging.example.net:5432/app?sslmode=require\n"),
+            ],
+            "production",
+            Rule::SecretReusedAcrossEnvironments,
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("password in `DATABASE_URL`"), "{}", f[0].message);
+        assert!(!f[0].message.contains("Zq8rT2vL"));
+        // Different passwords: nothing.
+        let f = findings(
+            decls,
+            &[
+                (".env.production", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.prod.example.net:5432/app?sslmode=require\n"),
+                (".env.staging", "DATABASE_URL=postgres://app:Hn3kW8sQp2rV6yB1@db.staging.example.net:5432/app?sslmode=require\n"),
+            ],
+            "production",
+            Rule::SecretReusedAcrossEnvironments,
+        );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]

@@ -39,10 +39,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .unwrap_or_else(|| {
                 "; declare it in greenlight.toml or list it in `ignore_undeclared`".to_owned()
             });
+        // What it holds, when its value is a secret of a recognised kind: an undeclared secret
+        // is never checked for placeholders, test modes or reuse.
+        let holds = v
+            .held_secret
+            .map(|kind| format!(" and holds a {kind}"))
+            .unwrap_or_default();
         out.push(cx.finding(
             INFO.rule,
             v,
-            format!("`{}` is not declared in the manifest{hint}", v.name),
+            format!(
+                "`{}` is not declared in the manifest{holds}{hint}",
+                v.name
+            ),
         ));
     }
 }
@@ -64,6 +73,19 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn says_which_secret_an_undeclared_variable_holds() {
+        let f = prod(
+            "[vars.A]\nrequired = false\n",
+            "PAYMENTS=sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0\n",
+            Rule::UndeclaredVariable,
+        );
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("holds a Stripe"), "{}", f[0].message);
+        assert_eq!(f[0].severity, crate::finding::Severity::Warning);
+        assert!(!f[0].value.as_ref().unwrap().as_str().contains("yccefTDg"));
     }
 
     #[test]

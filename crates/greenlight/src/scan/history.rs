@@ -184,7 +184,7 @@ pub(super) fn scan_history(
                     // One finding per secret: the first blob (in history order) that holds it.
                     let key = (
                         f.rule.id().to_owned(),
-                        f.value.clone().unwrap_or_default()
+                        f.value.as_ref().map_or("", |v| v.as_str()).to_owned()
                             + &f.location
                                 .as_ref()
                                 .map(|l| l.path.clone())

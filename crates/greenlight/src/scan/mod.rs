@@ -70,6 +70,9 @@ pub struct ScanSummary {
     pub skipped: Vec<Skipped>,
 }
 
+crate::redact_fields!(Skipped { path, reason });
+crate::redact_fields!(ScanSummary { skipped });
+
 #[derive(Debug, Clone, Default)]
 pub struct ScanResult {
     pub findings: Vec<Finding>,
@@ -170,7 +173,7 @@ pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
                 line: line_no,
                 column,
             }),
-            value: Some(masked.clone()),
+            value: Some(crate::redact::Shown::secret(&secret)),
             commit: None,
             author: None,
             fingerprint: Some(fingerprint(hit.detector.id, path, &secret, &line_text)),
