@@ -66,6 +66,15 @@ pub fn secret_values(manifest: &Manifest, environment: &str, env: &Environment) 
             }
         }
     }
+    // What a scanner finds in the sources as written: secrets recognised by the name beside
+    // them (`ALGOLIA_ADMIN_KEY=…`), on malformed lines, in comments.
+    for source in &env.sources {
+        let Some(text) = &source.text else { continue };
+        for hit in crate::scan::Detectors::builtin().scan(text.as_bytes(), crate::scan::Generic::On)
+        {
+            secrets.extend(text.get(hit.secret).map(str::to_owned));
+        }
+    }
     for d in manifest.declarations.values() {
         let spec = d.spec.for_environment(environment);
         for v in [spec.default.as_deref(), spec.example.as_deref()]

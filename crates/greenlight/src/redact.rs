@@ -64,6 +64,14 @@ impl Shown {
     }
 }
 
+/// Reading a `Shown` gives the masked text: nothing else is in it.
+impl std::ops::Deref for Shown {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -386,7 +394,8 @@ mod tests {
     fn shown_decides_by_value() {
         assert_eq!(Shown::of(STRIPE, false).as_str(), "sk_l…8Ih0");
         assert_eq!(Shown::of("30000", false).as_str(), "30000");
-        assert_eq!(Shown::of("hunter2hunter2", true).as_str(), "hu…r2");
+        assert_eq!(Shown::of("hunter2hunter2", true).as_str(), "…");
+        assert_eq!(Shown::of("hunter2hunter2hunter2", true).as_str(), "hu…r2");
         assert_eq!(
             Shown::of("postgres://app:pw@db.example.net/app", false).as_str(),
             "postgres://app:****@db.example.net/app"

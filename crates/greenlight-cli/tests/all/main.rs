@@ -4,6 +4,7 @@ mod canary;
 mod cli;
 mod examples;
 mod golive;
+mod leaks;
 mod lifecycle;
 mod probe;
 mod scan;

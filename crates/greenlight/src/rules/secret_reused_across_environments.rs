@@ -86,8 +86,8 @@ mod tests {
         let f = findings(
             decls,
             &[
-                (".env.production", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.prod.example.net:5432/app?sslmode=require\n"),
-                (".env.staging", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.staging.example.net:5432/app?sslmode=require\n"),
+                (".env.production", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.prod.acme-corp.io:5432/app?sslmode=require\n"),
+                (".env.staging", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.staging.acme-corp.io:5432/app?sslmode=require\n"),
             ],
             "production",
             Rule::SecretReusedAcrossEnvironments,
@@ -99,8 +99,8 @@ mod tests {
         let f = findings(
             decls,
             &[
-                (".env.production", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.prod.example.net:5432/app?sslmode=require\n"),
-                (".env.staging", "DATABASE_URL=postgres://app:Hn3kW8sQp2rV6yB1@db.staging.example.net:5432/app?sslmode=require\n"),
+                (".env.production", "DATABASE_URL=postgres://app:Zq8rT2vLm9pX4wK7@db.prod.acme-corp.io:5432/app?sslmode=require\n"),
+                (".env.staging", "DATABASE_URL=postgres://app:Hn3kW8sQp2rV6yB1@db.staging.acme-corp.io:5432/app?sslmode=require\n"),
             ],
             "production",
             Rule::SecretReusedAcrossEnvironments,
