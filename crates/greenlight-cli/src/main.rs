@@ -608,9 +608,16 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                     .filter(|v| v.declared_secret)
                     .map(|v| v.name.to_owned())
                     .collect();
+                // Values the detectors find in the sources as written (by the name beside them).
+                let found: std::collections::HashSet<String> =
+                    greenlight::check::secret_values(&manifest, &environment, &env)
+                        .into_iter()
+                        .collect();
                 (
                     env,
-                    Box::new(move |name: &str, _: &str| secrets.iter().any(|s| s == name)),
+                    Box::new(move |name: &str, value: &str| {
+                        secrets.iter().any(|s| s == name) || found.contains(value)
+                    }),
                 )
             } else {
                 if environment.is_some() {
@@ -625,10 +632,22 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
                 });
                 let env = source::load_paths(&files, process.as_ref(), no_expand)?;
                 let catalog = Catalog::builtin();
+                let found: std::collections::HashSet<String> = env
+                    .sources
+                    .iter()
+                    .filter_map(|s| s.text.as_deref())
+                    .flat_map(|text| {
+                        greenlight::scan::Detectors::builtin()
+                            .scan(text.as_bytes(), greenlight::scan::Generic::On)
+                            .into_iter()
+                            .filter_map(|hit| text.get(hit.secret).map(str::to_owned))
+                    })
+                    .collect();
                 (
                     env,
                     Box::new(move |name: &str, value: &str| {
                         looks_secret_name(name)
+                            || found.contains(value)
                             || catalog
                                 .recognise(value)
                                 .is_some_and(|f| f.secret && !f.client_safe)

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-
 use crate::redact::Shown;
 use crate::rules::Rule;
 

@@ -41,8 +41,10 @@ impl Shown {
     /// recognised kind ([`held_secret`]), and with any URL password removed.
     pub fn of(raw: &str, declared_secret: bool) -> Shown {
         if let Some(redacted) = redact_url_password(raw) {
-            // The rest of the URL may still carry a token (a query string, a webhook path).
-            if declared_secret || held_secret(&redacted).is_some() {
+            // A connection URL's secret is its password (a secret `DATABASE_URL` shows its
+            // scheme, user, host and path); the rest may still carry a token of its own (a
+            // query string, a webhook path).
+            if held_secret(&redacted).is_some() {
                 return Shown(mask_secret(raw));
             }
             return Shown(redacted);
@@ -90,14 +92,22 @@ pub fn held_secret(value: &str) -> Option<&'static str> {
     if catalog.is_client_safe_value(value) {
         return None;
     }
-    let text: Cow<str> = match redact_url_password(value) {
-        Some(r) => Cow::Owned(r),
-        None => Cow::Borrowed(value),
-    };
-    // Detectors first: they are built to be distinctive on their own (prefixes, checksums, key
+    // A connection URL's user and password are its business (they are masked as a URL
+    // password); a hit there says nothing about the rest of the value.
+    let userinfo = redact_url_password(value).and_then(|_| {
+        let start = value.find("://")? + 3;
+        let end = start + value[start..].find('@')?;
+        Some(start..end + 1)
+    });
+    // The detectors are built to be distinctive on their own (prefixes, checksums, key
     // headers). The generic detector needs a name beside the value and stays off here.
-    let hits = Detectors::builtin().scan(text.as_bytes(), Generic::Off);
-    if let Some(hit) = hits.first() {
+    let hits = Detectors::builtin().scan(value.as_bytes(), Generic::Off);
+    let outside_userinfo = |h: &&crate::scan::Hit| {
+        userinfo
+            .as_ref()
+            .is_none_or(|u| h.secret.end <= u.start || h.secret.start >= u.end)
+    };
+    if let Some(hit) = hits.iter().find(outside_userinfo) {
         return Some(match hit.detector.format {
             Some(f) => f.title.as_str(),
             None => hit.detector.title.as_str(),

@@ -242,18 +242,44 @@ fn no_command_prints_a_recognisable_secret_wherever_it_is_planted() {
         })
         .collect();
     let ac = AhoCorasick::new(&needles).unwrap();
+    // `env FILE…` runs without a manifest: nothing declares (a)'s variables secret, so what can
+    // be known of a value is what its shape says and what a scanner finds beside its name.
+    let planted = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
+    let detected: BTreeSet<&str> = Detectors::builtin()
+        .scan(planted.as_bytes(), Generic::On)
+        .into_iter()
+        .map(|h| &planted[h.secret])
+        .collect();
+    let knowable_without_manifest =
+        |v: &str| greenlight::redact::held_secret(v).is_some() || detected.contains(v);
     let mut leaks = Vec::new();
+    let mut unknowable = BTreeSet::new();
     for (what, text) in outputs(dir.path(), &corpus) {
         let mut found = BTreeSet::new();
         for m in ac.find_overlapping_iter(&text) {
             found.insert(m.pattern().as_usize());
         }
         for i in found {
+            if what.starts_with("env .env") && !knowable_without_manifest(&corpus[i].1) {
+                unknowable.insert(i);
+                continue;
+            }
             leaks.push(format!("{what}: {} ({})", corpus[i].0, corpus[i].1));
         }
     }
+    // Few: a bare hex key, a client-safe JWT, a header value with no header around it.
+    assert!(unknowable.len() <= corpus.len() / 20, "{unknowable:?}");
     if !leaks.is_empty() {
         let mut msg = std::io::stderr().lock();
+        let mut by_command = std::collections::BTreeMap::new();
+        for l in &leaks {
+            *by_command
+                .entry(l.split(": ").next().unwrap_or_default())
+                .or_insert(0) += 1;
+        }
+        for (c, n) in &by_command {
+            let _ = writeln!(msg, "{n:5} leaks in `{c}`");
+        }
         for l in leaks.iter().take(60) {
             let _ = writeln!(msg, "leak: {l}");
         }

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::check::{self, CheckOptions};
 use crate::error::InputError;
-use crate::redact::Redacted;
 use crate::finding::{Finding, Report, Severity, Summary, Verdict};
 use crate::manifest::{ChecklistItem, Manifest};
 use crate::probe::{self, ProbeOptions, ProbeResult};
+use crate::redact::Redacted;
 use crate::scan::{self, ScanOptions};
 use crate::source::LoadOptions;
 

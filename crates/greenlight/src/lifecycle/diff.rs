@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use crate::error::InputError;
 use crate::finding::{Finding, Report, RuleId, Severity};
-use crate::redact::{Redacted, Redactor};
 use crate::fingerprint::Fingerprinter;
 use crate::manifest::Manifest;
+use crate::redact::{Redacted, Redactor};
 use crate::rules::{build_views, location_of, parse_url, Rule, VarView};
 use crate::source::{load_environment, LoadOptions};
 

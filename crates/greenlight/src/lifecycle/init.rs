@@ -251,9 +251,7 @@ fn infer_format(name: &str, values: &[&str]) -> Option<&'static Format> {
         catalog
             .formats()
             .iter()
-            .find(|f| {
-                f.client_safe && f.recognises(v) && f.validate(v, f.bytes, &f.values).is_ok()
-            })
+            .find(|f| f.client_safe && f.recognises(v) && f.validate(v, f.bytes, &f.values).is_ok())
     });
     if let Some(f) = client_safe.or_else(|| first.and_then(|v| catalog.recognise(v))) {
         // A public format of the provider the name names, that the values satisfy, wins over a
@@ -350,7 +348,10 @@ fn public_format_named(name: &str, real: &[&str]) -> Option<&'static Format> {
         .formats()
         .iter()
         .filter(|f| f.client_safe && name_score(f, name) >= 2)
-        .filter(|f| real.iter().all(|v| f.validate(v, f.bytes, &f.values).is_ok()))
+        .filter(|f| {
+            real.iter()
+                .all(|v| f.validate(v, f.bytes, &f.values).is_ok())
+        })
         .max_by_key(|f| name_score(f, name))
 }
 
@@ -602,7 +603,11 @@ mod tests {
         );
         // A Google API key elsewhere stays a secret.
         assert_eq!(
-            id("GEMINI_API_KEY", &["AIza5dbgNLWdZ2V4D-rPV5XYYUjOy8nbcgIoayf"]).as_deref(),
+            id(
+                "GEMINI_API_KEY",
+                &["AIza5dbgNLWdZ2V4D-rPV5XYYUjOy8nbcgIoayf"]
+            )
+            .as_deref(),
             Some("google.api_key")
         );
         let sk = "sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0";

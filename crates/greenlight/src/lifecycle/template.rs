@@ -62,14 +62,14 @@ fn comment(decl: &Declaration, environment: Option<&str>) -> String {
         Some(Required::In(envs)) => parts.push(format!("required in {}", envs.join(", "))),
         // A secret default is never copied out of the manifest (check reports it as
         // `secret-in-config-file`).
-        _ if spec.default.is_some() => parts.push(
-            match spec.default.as_deref().unwrap_or_default() {
+        _ if spec.default.is_some() => {
+            parts.push(match spec.default.as_deref().unwrap_or_default() {
                 d if secret || crate::redact::held_secret(d).is_some() => {
                     "has a default in greenlight.toml (a secret: not copied here)".to_owned()
                 }
                 d => format!("default {d}"),
-            },
-        ),
+            })
+        }
         _ => {}
     }
     if let Some(r) = &spec.rotate_every {

@@ -28,8 +28,8 @@ use serde::Serialize;
 
 use crate::error::InputError;
 use crate::finding::{Finding, Location, Report, Severity};
-use crate::redact::Redactor;
 use crate::manifest::{Manifest, ProbeSpec};
+use crate::redact::Redactor;
 use crate::rules::build_views;
 use crate::source::{self, Environment, LoadOptions};
 

@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::redact::Redacted;
 use crate::finding::{Report, Severity, Verdict};
+use crate::redact::Redacted;
 
 fn message(text: &str) -> String {
     text.replace('%', "%25")

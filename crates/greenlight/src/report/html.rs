@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 
 use super::junit::escape;
-use crate::redact::Redacted;
 use crate::finding::{Report, Severity, Verdict};
+use crate::redact::Redacted;
 
 const CSS: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1f2328;background:#f6f8fa}

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use annotate_snippets::{Level, Renderer, Snippet};
 
-use crate::redact::Redacted;
 use crate::finding::{Finding, Report, Severity, Verdict};
+use crate::redact::Redacted;
 
 fn level(s: Severity) -> Level {
     match s {

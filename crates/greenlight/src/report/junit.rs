@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use crate::redact::Redacted;
 use crate::finding::{Report, Severity};
+use crate::redact::Redacted;
 
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

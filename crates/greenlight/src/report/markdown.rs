@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::redact::Redacted;
 use crate::finding::{Finding, Report, Verdict};
+use crate::redact::Redacted;
 
 /// A table cell: pipes escaped, one line.
 fn cell(text: &str) -> String {

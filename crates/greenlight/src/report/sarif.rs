@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use crate::redact::Redacted;
 use crate::finding::{Report, Severity};
+use crate::redact::Redacted;
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -63,7 +63,10 @@ pub fn render_sarif(report: &Redacted<Report>) -> String {
             for (k, v) in [
                 ("variable", &f.variable),
                 ("service", &f.service),
-                ("maskedValue", &f.value.as_ref().map(|v| v.as_str().to_owned())),
+                (
+                    "maskedValue",
+                    &f.value.as_ref().map(|v| v.as_str().to_owned()),
+                ),
                 ("commit", &f.commit),
                 ("author", &f.author),
             ] {

@@ -104,7 +104,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         {
             out.push(cx.finding(INFO.rule, v, format!("`{}` is `{value}` in production; frameworks then disable caching, minification and error hiding", v.name)));
         } else if (is_log_level(v.name)
-            && matches!(lower.as_str(), "debug" | "trace" | "verbose" | "silly" | "all"))
+            && matches!(
+                lower.as_str(),
+                "debug" | "trace" | "verbose" | "silly" | "all"
+            ))
             || (is_log_filter(v.name) && filter_enables_debug(value))
         {
             let mut f = cx.finding(INFO.rule, v, format!("`{}` turns on debug or trace logging in production; debug logs are slow and tend to contain secrets", v.name));

@@ -86,7 +86,8 @@ mod tests {
         );
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(
-            f[0].message.contains("`VITE_STRIPE_PUBLIC_KEY` holds a Stripe")
+            f[0].message
+                .contains("`VITE_STRIPE_PUBLIC_KEY` holds a Stripe")
                 && f[0].message.contains("declared `stripe.publishable_key`"),
             "{}",
             f[0].message

@@ -87,11 +87,9 @@ fn manifest_values(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             let held = crate::redact::held_secret(value);
-            let placeholder = crate::catalog::is_placeholder(
-                value,
-                format.or_else(|| catalog.get("secret")),
-            )
-            .is_some();
+            let placeholder =
+                crate::catalog::is_placeholder(value, format.or_else(|| catalog.get("secret")))
+                    .is_some();
             let what = match held {
                 Some(kind) => format!("a {kind}"),
                 None if declared_secret && !placeholder && value.len() >= 8 => {
@@ -163,7 +161,12 @@ mod tests {
         let names: Vec<_> = f.iter().filter_map(|f| f.variable.as_deref()).collect();
         assert_eq!(names, ["STRIPE_SECRET_KEY", "HOOK"], "{f:?}");
         for f in &f {
-            assert!(f.location.as_ref().unwrap().path.ends_with("greenlight.toml"));
+            assert!(f
+                .location
+                .as_ref()
+                .unwrap()
+                .path
+                .ends_with("greenlight.toml"));
             assert!(!f.value.as_ref().unwrap().as_str().contains("yccefTDg"));
         }
     }

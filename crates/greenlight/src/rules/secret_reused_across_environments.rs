@@ -22,7 +22,12 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         // The password inside a connection URL, reused even where the hosts differ (seed 003:
         // "rotate all staging secrets, never reuse in production").
         if let Some(pw) = v.value().and_then(super::url_password) {
-            for o in cx.other_secrets.get(&(cx.fingerprint)(&pw)).into_iter().flatten() {
+            for o in cx
+                .other_secrets
+                .get(&(cx.fingerprint)(&pw))
+                .into_iter()
+                .flatten()
+            {
                 out.push(cx.finding(
                     INFO.rule,
                     v,
@@ -93,7 +98,11 @@ mod tests {
             Rule::SecretReusedAcrossEnvironments,
         );
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].message.contains("password in `DATABASE_URL`"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("password in `DATABASE_URL`"),
+            "{}",
+            f[0].message
+        );
         assert!(!f[0].message.contains("Zq8rT2vL"));
         // Different passwords: nothing.
         let f = findings(

@@ -48,10 +48,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         out.push(cx.finding(
             INFO.rule,
             v,
-            format!(
-                "`{}` is not declared in the manifest{holds}{hint}",
-                v.name
-            ),
+            format!("`{}` is not declared in the manifest{holds}{hint}", v.name),
         ));
     }
 }

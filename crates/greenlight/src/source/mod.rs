@@ -158,7 +158,8 @@ pub struct LoadedSource {
     pub path: String,
     pub file: Option<PathBuf>,
     pub allows: Allows,
-    /// The text of committed configuration files, which `check` also scans for secrets.
+    /// The file's text: `check` scans committed configuration files for secrets, and every
+    /// source's secrets, found by the detectors as a scanner would, join the run's redactor.
     pub text: Option<String>,
 }
 
@@ -343,7 +344,7 @@ fn load_files(
             } else {
                 Allows::parse(&text)
             },
-            text: r.kind.is_config_file().then(|| text.clone()),
+            text: Some(text.clone()),
         };
         env.sources.push(loaded);
         match r.kind {
