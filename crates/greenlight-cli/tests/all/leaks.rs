@@ -180,7 +180,7 @@ fn outputs(dir: &Path, corpus: &[(String, String)]) -> Vec<(String, String)> {
     runs.push(args(&["init", ".", "--output", "-"]));
     runs.push(args(&["exec", "--env", "production", "--", "true"]));
     runs.push(args(&["rotate", "status", "--env", "production"]));
-    for f in ["human", "json"] {
+    for f in FORMATS {
         runs.push(args(&[
             "probe",
             "--env",

@@ -125,7 +125,8 @@ pub fn render(manifest: &Manifest, environment: Option<&str>) -> String {
             "=".repeat(60)
         );
         for d in decls {
-            let c = comment(d, environment);
+            // A description may quote a token; the detectors mask it.
+            let c = crate::redact::Redactor::detectors_only().redact(&comment(d, environment));
             if !c.is_empty() {
                 let _ = writeln!(out, "# {c}");
             }
@@ -142,4 +143,32 @@ pub fn render(manifest: &Manifest, environment: Option<&str>) -> String {
         .filter(|v| crate::redact::held_secret(v).is_some())
         .collect();
     crate::redact::Redactor::new(secrets).redact_output(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::manifest::Manifest;
+
+    /// A secret-shaped `default` or `example` never reaches `.env.example`, not even in the
+    /// comment that names the default.
+    #[test]
+    fn secret_defaults_and_examples_are_never_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("greenlight.toml");
+        std::fs::write(
+            &path,
+            "[project]\nname = \"t\"\n[environments.production]\nsources = [\".env\"]\n\
+             [vars.STRIPE_KEY]\ndefault = \"sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0\"\n\
+             [vars.HOOK]\nexample = \"ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\"\n\
+             description = \"the token ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn\"\n\
+             [vars.PORT]\ndefault = \"8080\"\n",
+        )
+        .unwrap();
+        let manifest = Manifest::load(&path).unwrap();
+        let text = super::render(&manifest, None);
+        assert!(!text.contains("yccefTDg"), "{text}");
+        assert!(!text.contains("Aqpf9vX1"), "{text}");
+        assert!(text.contains("default 8080"), "{text}");
+        assert!(text.contains("a secret: not copied"), "{text}");
+    }
 }
