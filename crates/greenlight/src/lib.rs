@@ -1,5 +1,16 @@
-//! greenlight's engine: the manifest, configuration sources, the format catalog, the rules and
-//! the reports. The `greenlight` binary is a thin layer over this crate, which never prints.
+//! greenlight's engine as one library, the way ripgrep's `grep` crate gathers its `grep-*`
+//! crates: each module here is one of the engine's crates, re-exported under the path a library
+//! user (and the `greenlight` binary) reaches for. It owns no code and adds no guarantee of its
+//! own; see each crate's documentation.
+//!
+//! | module | crate | what it owns |
+//! |---|---|---|
+//! | `manifest`, `source`, `catalog`, `detect`, `rule`, `finding`, `redact`, … | `greenlight-core` | the data model, no network, no git |
+//! | `check`, `rules`, `lifecycle` | `greenlight-check` | the rules and the configuration lifecycle |
+//! | `scan` | `greenlight-scan` | the walker, git history, baselines (and the detectors, from core) |
+//! | `probe` | `greenlight-probe` | live checks (tokio, rustls, database clients) |
+//! | `golive` | `greenlight-golive` | the go/no-go decision |
+//! | `report` | `greenlight-report` | the renderers |
 //!
 //! ```no_run
 //! use greenlight::{check, manifest::Manifest};
@@ -9,23 +20,19 @@
 //! # Ok::<(), greenlight::error::InputError>(())
 //! ```
 
-pub mod catalog;
-pub mod check;
-pub mod condition;
-pub mod error;
-pub mod finding;
-pub mod fingerprint;
-pub mod fsutil;
-pub mod golive;
-pub mod lifecycle;
-pub mod manifest;
-pub mod mask;
-pub mod probe;
-pub mod redact;
-pub mod report;
-pub mod rules;
-pub mod scan;
-pub mod source;
-mod suggest;
+pub use greenlight_core::{
+    catalog, condition, detect, did_you_mean, error, finding, fingerprint, fsutil, manifest, mask,
+    redact, rule, source, text_findings,
+};
 
-pub use suggest::closest as did_you_mean;
+pub use greenlight_check::{check, lifecycle, rules};
+pub use greenlight_golive as golive;
+pub use greenlight_probe as probe;
+pub use greenlight_report as report;
+
+/// The scan: the walker and history (`greenlight-scan`) with the detectors it runs (core).
+pub mod scan {
+    pub use greenlight_core::detect::*;
+    pub use greenlight_core::text_findings::*;
+    pub use greenlight_scan::*;
+}

@@ -1,0 +1,83 @@
+//! `greenlight golive`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use greenlight::error::InputError;
+use greenlight::manifest::Manifest;
+use greenlight::source::LoadOptions;
+
+use super::*;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, short, default_value = "greenlight.toml")]
+    pub manifest: PathBuf,
+    #[arg(long = "env", short = 'e', default_value = "production")]
+    pub environment: String,
+    #[arg(long, short, value_enum, default_value = "human")]
+    pub format: ReportFormat,
+    /// Write the document to FILE (atomically) instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Leave the probes out (an offline review: probe-based checklist items are unknown).
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Also scan the git history.
+    #[arg(long)]
+    pub git: bool,
+    /// Accept a risk before deciding: RULE:VARIABLE (or RULE:PROBE); needs --reason and --expires.
+    #[arg(long, value_name = "RULE:TARGET", requires_all = ["reason", "expires", "by"])]
+    pub allow: Option<String>,
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Until when the accepted risk holds (e.g. 30d, YYYY-MM-DD, RFC 3339).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Who accepts the risk.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Decide as of this time (RFC 3339) instead of now.
+    #[arg(long, hide = true)]
+    pub now: Option<String>,
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    #[arg(long, default_value = "3s")]
+    pub connect_timeout: String,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, InputError> {
+    let manifest = Manifest::load(&args.manifest)?;
+    let now = parse_now(args.now.as_deref())?;
+    if let Some(spec) = &args.allow {
+        let expires = parse_until(args.expires.as_deref().unwrap_or_default(), now)?;
+        greenlight::golive::accept(
+            &manifest,
+            spec,
+            &args.environment,
+            args.reason.as_deref().unwrap_or_default(),
+            args.by.as_deref().unwrap_or_default(),
+            expires,
+            now,
+        )?;
+    }
+    let options = greenlight::golive::GoliveOptions {
+        environment: args.environment,
+        load: LoadOptions::default(),
+        probes: !args.no_probe,
+        probe: greenlight::probe::ProbeOptions {
+            timeout: parse_duration_arg("--timeout", &args.timeout)?,
+            connect_timeout: parse_duration_arg("--connect-timeout", &args.connect_timeout)?,
+            ..Default::default()
+        },
+        git: args.git,
+        now: Some(now),
+    };
+    let report = greenlight::golive::golive(&manifest, &options)?;
+    let text = render(&report, &manifest.project.name, args.format);
+    match &args.output {
+        Some(path) => greenlight::fsutil::write_atomic(path, text.as_bytes())?,
+        None => emit(&text),
+    }
+    Ok(exit_code(report.verdict))
+}

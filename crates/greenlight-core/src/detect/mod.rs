@@ -1,0 +1,1090 @@
+//! The detectors of `scan`, loaded from `catalog/detectors.toml`, and the matcher that runs them:
+//! an Aho-Corasick automaton over every detector's keywords finds candidate lines at memory
+//! speed, and only those lines are confirmed with the detectors' regular expressions.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{LazyLock, OnceLock};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::catalog::{self, Catalog, Format, Mode};
+use crate::rule::Severity;
+
+/// `catalog/detectors.toml`, converted to JSON by build.rs.
+const DATA: &str = include_str!(concat!(env!("OUT_DIR"), "/detectors.json"));
+
+/// Multi-line detectors (private keys) look this far past their keyword.
+const MULTILINE_WINDOW: usize = 8 * 1024;
+
+/// A context detector also looks this many lines below its provider's name, for nested
+/// configuration (`algolia:` then `  admin_key: …` in YAML, `new Algolia({` then `apiKey: …`).
+const CONTEXT_LINES: usize = 3;
+
+/// How a context detector's assignment is found: a name, an assignment operator and the value
+/// (`(?P<s>…)`, the detector's `value`). The name and the operator are matched ignoring case;
+/// the value as the provider writes it.
+const ASSIGNMENT: &str = r#"(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]{0,80})["'\]]?[ \t]*(?:=|:|=>|:=|,)[ \t]*\[?["'`]?(?P<s>VALUE)(?:[^A-Za-z0-9_+/=.-]|\.[^A-Za-z0-9]|\.$|$)"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectorDef {
+    id: String,
+    title: String,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    pattern: Option<String>,
+    /// Provider names: the secret is a `value` assigned to a name on (or up to
+    /// [`CONTEXT_LINES`] below) a line that mentions one of them.
+    #[serde(default)]
+    context: Vec<String>,
+    /// The shape of a context detector's secret (a regex without anchors).
+    #[serde(default)]
+    value: Option<String>,
+    /// A generic detector: a secret-like name and any high-entropy value (`generic-secret`),
+    /// judged by the generic filters and off in lock files.
+    #[serde(default)]
+    generic: bool,
+    #[serde(default)]
+    multiline: bool,
+    #[serde(default)]
+    case_insensitive: bool,
+    #[serde(default)]
+    severity: Option<Severity>,
+    #[serde(default)]
+    min_entropy: Option<f64>,
+    #[serde(default)]
+    examples: DetectorExamples,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorExamples {
+    #[serde(default)]
+    pub positive: Vec<String>,
+    #[serde(default)]
+    pub negative: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectorFile {
+    detector: Vec<DetectorDef>,
+}
+
+#[derive(Debug)]
+pub struct Detector {
+    /// The rule id of its findings (`stripe-secret-key`).
+    pub id: &'static str,
+    pub title: String,
+    pub format: Option<&'static Format>,
+    pub keywords: Vec<String>,
+    pub multiline: bool,
+    pub severity: Severity,
+    /// Shannon entropy per character below which a match is not a secret (generic detector).
+    pub min_entropy: Option<f64>,
+    pub examples: DetectorExamples,
+    /// A context detector: `keywords` are provider names, the pattern is [`ASSIGNMENT`].
+    pub context: bool,
+    /// See `DetectorDef::generic`.
+    pub generic: bool,
+    /// Its entry in the rule registry (command `scan`; its documentation is [`Detector::doc`]).
+    pub meta: crate::rule::RuleMeta,
+    pattern: LazyPattern,
+}
+
+#[derive(Debug)]
+struct LazyPattern {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyPattern {
+    fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.source).unwrap_or_else(|e| panic!("detector pattern: {e}"))
+        })
+    }
+}
+
+impl Detector {
+    /// The documentation `greenlight explain ID` prints, made from the detector's data. Its
+    /// examples are shown with their secrets masked, as a finding would show them.
+    pub fn doc(&self) -> String {
+        let kind = if self.generic {
+            "generic: a high-entropy value assigned to a secret-like name; references, \
+             ciphertext, identifiers, hashes, public values and placeholders are left out \
+             (docs/scan.md)"
+                .to_string()
+        } else if self.context {
+            format!(
+                "context: a value of this provider's shape assigned to a name on a line that \
+                 mentions {}, or to a secret-like name up to {CONTEXT_LINES} lines below it",
+                self.keywords
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "prefixed: found after the keyword{} {}",
+                if self.keywords.len() > 1 { "s" } else { "" },
+                self.keywords
+                    .iter()
+                    .map(|k| format!("`{}`", k.replace('\n', "\\n")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let format = self.format.map_or(String::new(), |f| {
+            format!(
+                "\nValues are checked against the catalog format `{}`: its documented samples \
+                 and placeholders are not reported{}.\n",
+                f.id,
+                if f.has_modes() {
+                    ", and a test-mode value is a warning"
+                } else {
+                    ""
+                }
+            )
+        });
+        let block = |examples: &[String]| {
+            examples
+                .iter()
+                .map(|e| {
+                    let masked = mask_detected(e);
+                    format!("```\n{}\n```\n", masked.trim_end())
+                })
+                .collect::<String>()
+        };
+        format!(
+            "# {id}\n\n{title}. A `greenlight scan` detector (also run by `check` on committed \
+             configuration files and by `golive`), severity {severity}.\n\nKind: {kind}.\n\
+             {format}\n## Failing example\n\nReported (shown masked):\n\n{bad}\n\
+             ## Passing example\n\nNot reported:\n\n{good}\n\
+             Silence one finding with `greenlight:allow {id}` on its line (or the line before), \
+             or the rule with `[scan] exclude_rules = [\"{id}\"]`.\n",
+            id = self.id,
+            title = self.title,
+            severity = self.severity.as_str(),
+            bad = block(&self.examples.positive),
+            good = block(&self.examples.negative),
+        )
+    }
+
+    /// The order in which detectors claim a secret on a line: prefixed, context, generic.
+    fn rank(&self) -> u8 {
+        if self.generic {
+            2
+        } else {
+            u8::from(self.context)
+        }
+    }
+}
+
+/// `text` with every secret the detectors recognise masked (the context shown around a finding,
+/// a detector's examples in its documentation).
+pub fn mask_detected(text: &str) -> String {
+    let hits = Detectors::builtin().scan(text.as_bytes(), Generic::On);
+    let mut out = Vec::with_capacity(text.len());
+    mask_ranges(
+        text.as_bytes(),
+        hits.into_iter().map(|h| h.secret).collect(),
+        &mut out,
+    );
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Copies `chunk` into `out` with each of `ranges` replaced by its mask; a range inside one
+/// already masked is skipped.
+pub fn mask_ranges(chunk: &[u8], mut ranges: Vec<Range<usize>>, out: &mut Vec<u8>) {
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at {
+            continue;
+        }
+        out.extend_from_slice(&chunk[at..r.start]);
+        let secret = String::from_utf8_lossy(&chunk[r.clone()]);
+        out.extend_from_slice(crate::mask::mask_secret(&secret).as_bytes());
+        at = r.end;
+    }
+    out.extend_from_slice(&chunk[at..]);
+}
+
+/// Where the generic detector runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generic {
+    /// Not at all (lock files, whose integrity hashes look like secrets).
+    Off,
+    /// On quoted values only (program source, where unquoted values are types and expressions).
+    QuotedOnly,
+    On,
+}
+
+/// A confirmed secret in a text.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub detector: &'static Detector,
+    /// Byte range of the secret in the scanned text.
+    pub secret: Range<usize>,
+    pub severity: Severity,
+    pub mode: Option<Mode>,
+}
+
+/// Keywords matched as written and keywords matched ignoring ASCII case, in two automata that
+/// tell which detectors a candidate line concerns.
+struct KeywordSet {
+    keywords: Vec<String>,
+    case_insensitive: bool,
+    /// Standard semantics, for overlapping matches.
+    automaton: AhoCorasick,
+    /// The same as a DFA, for `scan` ([`Detectors::prepare_bulk`]): a tree has many candidate
+    /// lines (`key`, `token`), and the NFA's overlapping search took a fifth of the scan.
+    bulk: OnceLock<AhoCorasick>,
+    /// Keyword index → detector index.
+    owner: Vec<usize>,
+}
+
+pub struct Detectors {
+    list: Vec<Detector>,
+    sets: Vec<KeywordSet>,
+    every_spelling: Vec<String>,
+    /// Every spelling of every keyword in one automaton, which finds the candidate lines in a
+    /// single pass over the text. An NFA, quick to build, for `check` and `mask`...
+    candidates: AhoCorasick,
+    /// ...and a DFA for `scan`, built once ([`Detectors::prepare_bulk`]): about twice as fast
+    /// over a tree (measured with bench/scan: one DFA pass beat ten Teddy passes over 60-keyword
+    /// chunks, and the noncontiguous NFA), at 5 ms of construction.
+    bulk_candidates: OnceLock<AhoCorasick>,
+}
+
+impl std::fmt::Debug for Detectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detectors")
+            .field("count", &self.list.len())
+            .finish()
+    }
+}
+
+impl Detectors {
+    pub fn builtin() -> &'static Detectors {
+        static DETECTORS: LazyLock<Detectors> = LazyLock::new(|| {
+            Detectors::load().unwrap_or_else(|e| panic!("built-in detectors: {e}"))
+        });
+        &DETECTORS
+    }
+
+    fn load() -> Result<Detectors, String> {
+        let file: DetectorFile = serde_json::from_str(DATA).map_err(|e| e.to_string())?;
+        let catalog = Catalog::builtin();
+        let mut list = Vec::new();
+        // (keywords, owners) as written, and ignoring case.
+        let mut groups: [(Vec<String>, Vec<usize>); 2] = Default::default();
+        for def in file.detector {
+            let format = match &def.format {
+                Some(f) => Some(
+                    catalog
+                        .get(f)
+                        .ok_or_else(|| format!("{}: unknown format {f}", def.id))?,
+                ),
+                None => None,
+            };
+            let context = !def.context.is_empty();
+            let (keywords, source, case_insensitive) = match (&def.pattern, &def.value) {
+                (Some(p), None) if !context => (def.keywords, p.clone(), def.case_insensitive),
+                (None, Some(v)) if context && def.keywords.is_empty() => {
+                    (def.context, ASSIGNMENT.replace("VALUE", v), true)
+                }
+                _ => {
+                    return Err(format!(
+                    "{}: a detector has either `keywords` and `pattern`, or `context` and `value`",
+                    def.id
+                ))
+                }
+            };
+            // Compiled on first use: `check` and `mask` meet a handful of detectors, and
+            // compiling all of them took 46 ms. `every_detector_example_behaves_as_declared`
+            // compiles each one.
+            let pattern = LazyPattern {
+                source,
+                compiled: OnceLock::new(),
+            };
+            let group = &mut groups[usize::from(case_insensitive)];
+            for k in &keywords {
+                group.0.push(k.clone());
+                group.1.push(list.len());
+            }
+            let severity = def.severity.unwrap_or(Severity::Critical);
+            let meta = crate::rule::RuleMeta {
+                id: def.id.clone(),
+                command: "scan".into(),
+                severity,
+                summary: def.title.clone(),
+                doc: String::new(),
+            };
+            list.push(Detector {
+                // Detector ids live as long as the program: leaked once, at start-up.
+                id: Box::leak(def.id.into_boxed_str()),
+                meta,
+                title: def.title,
+                format,
+                keywords,
+                multiline: def.multiline,
+                severity,
+                min_entropy: def.min_entropy,
+                examples: def.examples,
+                context,
+                generic: def.generic,
+                pattern,
+            });
+        }
+        let mut sets = Vec::new();
+        let mut every_spelling: Vec<String> = Vec::new();
+        for (case_insensitive, (keywords, owner)) in groups.into_iter().enumerate() {
+            let case_insensitive = case_insensitive == 1;
+            // The candidate pass stays case-sensitive (folding case costs it speed):
+            // case-insensitive keywords enter it as their usual spellings — `secret`, `SECRET`,
+            // `Secret` and the camelCase `apiKey` of `api_key`.
+            if case_insensitive {
+                every_spelling.extend(keywords.iter().flat_map(|k| spellings(k)));
+            } else {
+                every_spelling.extend(keywords.iter().cloned());
+            }
+            let automaton = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(case_insensitive)
+                .build(&keywords)
+                .map_err(|e| e.to_string())?;
+            sets.push(KeywordSet {
+                keywords,
+                case_insensitive,
+                automaton,
+                bulk: OnceLock::new(),
+                owner,
+            });
+        }
+        let candidates = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&every_spelling)
+            .map_err(|e| e.to_string())?;
+        Ok(Detectors {
+            list,
+            sets,
+            every_spelling,
+            candidates,
+            bulk_candidates: OnceLock::new(),
+        })
+    }
+
+    /// Builds the DFA that `scan` uses for the candidate pass over a whole tree.
+    pub fn prepare_bulk(&self) {
+        self.bulk_candidates.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&self.every_spelling)
+                .expect("keywords already built into an NFA")
+        });
+        for set in &self.sets {
+            set.bulk.get_or_init(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(set.case_insensitive)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&set.keywords)
+                    .expect("keywords already built into an NFA")
+            });
+        }
+    }
+
+    pub fn list(&self) -> &[Detector] {
+        &self.list
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Detector> {
+        self.list.iter().find(|d| d.id == id)
+    }
+
+    /// Finds the secrets in `text`; `generic` says where the generic detector runs.
+    pub fn scan(&'static self, text: &[u8], generic: Generic) -> Vec<Hit> {
+        // 1. Candidate lines: every line holding a keyword, found at memory speed.
+        let mut lines: Vec<(usize, usize)> = Vec::new();
+        let candidates = self.bulk_candidates.get().unwrap_or(&self.candidates);
+        let mut current_end = 0;
+        for m in candidates.find_iter(text) {
+            if m.start() < current_end && !lines.is_empty() {
+                continue; // same line as the previous hit
+            }
+            let start = memchr::memrchr(b'\n', &text[..m.start()]).map_or(0, |i| i + 1);
+            let end =
+                memchr::memchr(b'\n', &text[m.start()..]).map_or(text.len(), |i| m.start() + i);
+            current_end = end;
+            lines.push((start, end));
+        }
+        lines.sort_unstable();
+        lines.dedup();
+        // 2. On each candidate line, the detectors whose keywords it holds confirm or reject.
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut on_line: Vec<usize> = Vec::new();
+        for (line_start, line_end) in lines {
+            let line = &text[line_start..line_end];
+            on_line.clear();
+            for set in &self.sets {
+                on_line.extend(
+                    set.bulk
+                        .get()
+                        .unwrap_or(&set.automaton)
+                        .find_overlapping_iter(line)
+                        .map(|m| set.owner[m.pattern().as_usize()]),
+                );
+            }
+            // Specific detectors claim a secret first, then the provider-context ones, then
+            // the generic one: an `nfp_` token is Netlify's even on a line naming Netlify.
+            on_line.sort_unstable_by_key(|&d| (self.list[d].rank(), d));
+            on_line.dedup();
+            for &d in &on_line {
+                let det = &self.list[d];
+                let is_generic = det.generic;
+                if is_generic && generic == Generic::Off {
+                    continue;
+                }
+                let end = if det.multiline {
+                    (line_start + MULTILINE_WINDOW).min(text.len())
+                } else if det.context {
+                    lines_below(text, line_end, CONTEXT_LINES)
+                } else {
+                    line_end
+                };
+                let window = &text[line_start..end];
+                // The DFA finds matches; captures (slower) only run on what it found.
+                let pattern = det.pattern.get();
+                for m in pattern.find_iter(window) {
+                    let Some(c) = pattern.captures(&window[m.start()..m.end()]) else {
+                        continue;
+                    };
+                    // Alternatives of one pattern name their groups `s`, `s2`, `s3` (the secret)
+                    // and `name`, `name2` (what it is assigned to).
+                    let Some(g) = c
+                        .name("s")
+                        .or_else(|| c.name("s2"))
+                        .or_else(|| c.name("s3"))
+                        .or_else(|| c.get(1))
+                    else {
+                        continue;
+                    };
+                    let name = c
+                        .name("name")
+                        .or_else(|| c.name("name2"))
+                        .map_or(&b""[..], |n| n.as_bytes());
+                    let range =
+                        line_start + m.start() + g.start()..line_start + m.start() + g.end();
+                    let on_keyword_line = range.start < line_end;
+                    if det.context && !context_name_fits(det, name, on_keyword_line) {
+                        continue;
+                    }
+                    if is_generic
+                        && generic == Generic::QuotedOnly
+                        && !matches!(
+                            text.get(range.start.wrapping_sub(1)),
+                            Some(b'"' | b'\'' | b'`')
+                        )
+                    {
+                        continue;
+                    }
+                    if hits
+                        .iter()
+                        .any(|h| h.secret.start < range.end && range.start < h.secret.end)
+                    {
+                        continue;
+                    }
+                    if let Some(hit) = confirm(det, text, range, name) {
+                        hits.push(hit);
+                    }
+                }
+            }
+        }
+        hits.sort_by_key(|h| h.secret.start);
+        hits
+    }
+}
+
+/// The end of the `n`-th line below the line that ends at `line_end`.
+fn lines_below(text: &[u8], line_end: usize, n: usize) -> usize {
+    let mut end = line_end;
+    for _ in 0..n {
+        if end >= text.len() {
+            break;
+        }
+        end = memchr::memchr(b'\n', &text[end + 1..]).map_or(text.len(), |i| end + 1 + i);
+    }
+    end
+}
+
+/// Names that say "this holds a secret" once a provider is in view.
+fn secret_like_name(name: &[u8]) -> bool {
+    static SECRET: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)key|secret|token|pass|pwd|auth|cred|cert|pat$|sid$|private|signature|license|dsn|sig$",
+        )
+        .expect("secret name regex")
+    });
+    SECRET.is_match(name) && !public_name(name)
+}
+
+/// Names of values meant to be public or that identify rather than authenticate.
+fn public_name(name: &[u8]) -> bool {
+    static PUBLIC: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)public|publishable|search|site[_.-]?key|client[_.-]?id$|(?:^|[_.-]|[a-z])id$|[a-z]Id$|_ids?$|url$|uri$|host$|domain$|endpoint$|region$|user(?:name)?$|email$|account$|version$|ttl$|expir|length$|size$|header$|path$|file$")
+            .expect("public name regex")
+    });
+    PUBLIC.is_match(name)
+}
+
+/// A context detector's assignment counts on the line naming the provider when its name is
+/// secret-like or is the provider's own (`ALGOLIA=…`); below that line only secret-like names
+/// count (`algolia:` then `  admin_key: …`).
+fn context_name_fits(det: &Detector, name: &[u8], on_keyword_line: bool) -> bool {
+    // `secret_id` ends like an identifier but is Vault AppRole's credential.
+    let secret_id = {
+        let lower = name.to_ascii_lowercase();
+        lower.ends_with(b"secret_id")
+            || lower.ends_with(b"secretid")
+            || lower.ends_with(b"secret-id")
+    };
+    if public_name(name) && !secret_id {
+        return false;
+    }
+    if secret_id {
+        return true;
+    }
+    if secret_like_name(name) {
+        return true;
+    }
+    on_keyword_line
+        && det.keywords.iter().any(|k| {
+            name.windows(k.len())
+                .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+        })
+}
+
+/// The usual spellings of a case-insensitive keyword: lower, UPPER, Capitalised, and camelCase
+/// for `snake_case` or `kebab-case` words.
+fn spellings(keyword: &str) -> Vec<String> {
+    let lower = keyword.to_ascii_lowercase();
+    let mut out = vec![lower.clone(), keyword.to_ascii_uppercase()];
+    let mut cap = lower.clone();
+    if let Some(first) = cap.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    out.push(cap);
+    if lower.contains(['_', '-']) {
+        let mut camel = String::new();
+        let mut upper_next = false;
+        for c in lower.chars() {
+            if c == '_' || c == '-' {
+                upper_next = true;
+            } else if upper_next {
+                camel.push(c.to_ascii_uppercase());
+                upper_next = false;
+            } else {
+                camel.push(c);
+            }
+        }
+        out.push(camel);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Shannon entropy per character.
+pub fn entropy_per_char(s: &str) -> f64 {
+    let n = s.chars().count();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    for c in s.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Values that are references to a secret, not the secret: `${VAR}`, `process.env.X`,
+/// `{{ secrets.X }}`, secret-manager paths, encrypted-at-rest blobs.
+fn is_reference(s: &str) -> bool {
+    static REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^\$|\$\{|\{\{|%\(|process\.env|os\.environ|getenv|env\(|import\.meta\.env|^env\.|secrets\.|arn:aws:|vault:|^enc\[|^!vault|^ENC\(|secretsmanager|keyvault|^ref\+|^op://|^sm://|projects/[^/]+/secrets/|secretKeyRef|^@Microsoft\.KeyVault|^(?:aws-sm|ssm|akv|azkv|gcpsm|infisical|doppler|bws|awssecrets)://|^\{cipher\}")
+            .expect("reference regex")
+    });
+    REFERENCE.is_match(s)
+}
+
+/// A Basic header's `user:password`, decoded, with a password that is not a placeholder.
+fn basic_credentials(encoded: &str) -> bool {
+    use base64::Engine;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return false;
+    };
+    let Ok(decoded) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    match decoded.split_once(':') {
+        Some((_, password)) => {
+            password.len() >= 6
+                && !password.chars().any(char::is_control)
+                && catalog::is_placeholder(password, Catalog::builtin().get("secret")).is_none()
+        }
+        None => false,
+    }
+}
+
+/// `value` as text, when it is padded or 4-aligned standard base64 of printable ASCII.
+fn decoded_base64_text(value: &str) -> Option<String> {
+    use base64::Engine;
+    if value.len() % 4 != 0 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    (text.len() >= 4 && text.bytes().all(|b| (0x20..0x7f).contains(&b))).then_some(text)
+}
+
+/// The host of `user:password@host…` is reserved for documentation and tests (RFC 2606).
+fn documentation_host(after_at: &[u8]) -> bool {
+    let end = after_at
+        .iter()
+        .position(|c| {
+            matches!(
+                c,
+                b':' | b'/' | b'?' | b'#' | b' ' | b'"' | b'\'' | b'`' | b'\n'
+            )
+        })
+        .unwrap_or(after_at.len());
+    let host = String::from_utf8_lossy(&after_at[..end]).to_ascii_lowercase();
+    ["example.com", "example.org", "example.net"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || [".example", ".test", ".invalid"]
+            .iter()
+            .any(|t| host.ends_with(t))
+}
+
+/// Sealed Secrets (`Ag…`, a version byte then RSA-OAEP ciphertext) and Ansible Vault blobs:
+/// ciphertext committed on purpose, not a leak.
+/// AWS KMS ciphertext blobs (`AQICAH…`), Spring Cloud Config's `{cipher}` and ejson's `EJ[`
+/// likewise.
+fn looks_encrypted(s: &str) -> bool {
+    (s.starts_with("Ag") && s.len() >= 200)
+        || s.starts_with("$ANSIBLE_VAULT")
+        || (s.starts_with("AQICAH") && s.len() >= 100)
+        || s.starts_with("{cipher}")
+        || s.starts_with("EJ[")
+}
+
+/// Names that contain a secret-like word without naming a secret: `author`, `bypass`,
+/// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
+fn not_a_secret_name(name: &[u8]) -> bool {
+    static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+            .expect("not-secret name regex")
+    });
+    NOT_SECRET.is_match(name)
+}
+
+fn password_name(name: &[u8]) -> bool {
+    static PASSWORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)pass|pwd").expect("password name regex"));
+    PASSWORD.is_match(name)
+}
+
+/// Names that hold a credential whatever its shape (`HEROKU_API_KEY`, `authToken`).
+fn strong_secret_name(name: &[u8]) -> bool {
+    static STRONG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)token|secret|password|passwd|api[_.-]?key|access[_.-]?key|auth|private")
+            .expect("strong name regex")
+    });
+    STRONG.is_match(name) && !public_name(name)
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.matches('-').count() == 4
+        && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+/// The whitespace- and quote-delimited token around a secret: `secret:prod/db` sits inside an
+/// ARN, `api-key` inside a secret-manager path.
+fn surrounding_token(text: &[u8], range: &Range<usize>) -> String {
+    let stop = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b'`' | b'=');
+    let start = text[..range.start]
+        .iter()
+        .rposition(stop)
+        .map_or(0, |i| i + 1);
+    let end = text[range.end..]
+        .iter()
+        .position(stop)
+        .map_or(text.len(), |i| range.end + i);
+    String::from_utf8_lossy(&text[start..end]).into_owned()
+}
+
+fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]) -> Option<Hit> {
+    let secret = std::str::from_utf8(&text[range.clone()]).ok()?;
+    if is_reference(secret) {
+        return None;
+    }
+    let format = det.format.or_else(|| Catalog::builtin().get("secret"));
+    if catalog::is_placeholder(secret, format).is_some() {
+        return None;
+    }
+    if det.format.is_none() && Catalog::builtin().is_documented_sample_anywhere(secret) {
+        return None;
+    }
+    if det.context && (is_reference(&surrounding_token(text, &range)) || looks_encrypted(secret)) {
+        return None;
+    }
+    if det.id == "private-key" && secret.contains("YOUR") {
+        return None;
+    }
+    if det.id == "authorization-basic" && !basic_credentials(secret) {
+        return None;
+    }
+    if text.get(range.end) == Some(&b'@') {
+        if documentation_host(&text[range.end + 1..]) {
+            return None; // `ftp://user:secret1@example.com`: a documentation URL
+        }
+        // `guest:guest`: a default login, not a leaked secret.
+        let user_start = text[..range.start.saturating_sub(1)]
+            .iter()
+            .rposition(|&c| c == b'/')
+            .map_or(0, |i| i + 1);
+        if text[user_start..range.start.saturating_sub(1)] == text[range.clone()] {
+            return None;
+        }
+    }
+    // A JWT's claims say what it is: Supabase's `anon` key is meant for browsers and its
+    // `supabase-demo` keys are the local-development samples; a `service_role` key bypasses
+    // row-level security and is as critical as any API key. Other JWTs stay warnings (often
+    // short-lived or test tokens).
+    let is_jwt_detector = det.format.is_some_and(|f| f.id == "jwt");
+    if !is_jwt_detector && secret.starts_with("eyJ") && secret.matches('.').count() == 2 {
+        return None; // a JWT is the `jwt` detector's to judge (it may be a public anon key)
+    }
+    let mut jwt_severity = None;
+    if is_jwt_detector {
+        let claims = catalog::jwt_claims(secret)?;
+        let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        if claim("role") == "anon" || claim("iss") == "supabase-demo" {
+            return None;
+        }
+        if claim("role") == "service_role" {
+            jwt_severity = Some(Severity::Critical);
+        }
+    }
+    if det.generic {
+        // A value carrying a specific detector's keyword is that detector's to judge (it may
+        // have rejected it as a documented sample or an incomplete token).
+        let detectors = Detectors::builtin();
+        // Short keywords count near the start only (`sk_test_…` holds `k_test_` at 1): a
+        // random token may hold `xox` or `hf_` by chance.
+        let carries = |k: &str| secret.match_indices(k).any(|(i, _)| i <= 2 || k.len() >= 6);
+        if detectors
+            .list
+            .iter()
+            .any(|d| !d.generic && !d.context && d.keywords.iter().any(|k| carries(k)))
+        {
+            return None;
+        }
+        // A bare `key` (maps, query strings, test vectors) counts only for a quoted value.
+        let bare_key = name.eq_ignore_ascii_case(b"key")
+            && !matches!(
+                text.get(range.start.wrapping_sub(1)),
+                Some(b'"' | b'\'' | b'`')
+            );
+        if public_name(name)
+            || bare_key
+            || not_a_secret_name(name)
+            || is_reference(&surrounding_token(text, &range))
+            || looks_encrypted(secret)
+            || Catalog::builtin().is_client_safe_value(secret)
+        {
+            return None;
+        }
+        // Kubernetes `data:` values are base64: `cGFzc3dvcmQ=` is the filler `password`.
+        if let Some(decoded) = decoded_base64_text(secret) {
+            if catalog::is_placeholder(&decoded, Catalog::builtin().get("secret")).is_some() {
+                return None;
+            }
+        }
+        // Passwords are often short; other secrets are not.
+        if secret.len() < 12 && !password_name(name) {
+            return None;
+        }
+        // A UUID is an identifier unless the name says it authenticates (Heroku and Postmark
+        // API keys are UUIDs; `request_id` and `secretId` are not secrets).
+        if is_uuid(secret) && !strong_secret_name(name) {
+            return None;
+        }
+    }
+    if let Some(min) = det.min_entropy {
+        let classes = [
+            secret.chars().any(|c| c.is_ascii_lowercase()),
+            secret.chars().any(|c| c.is_ascii_uppercase()),
+            secret.chars().any(|c| c.is_ascii_digit()),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count();
+        // Code, not secrets: type names and identifiers (`credentials: ProductionCredentials`,
+        // `"mset_ex_key1"`, `"Win32_Security_Credentials"`): no digits, or two or more words
+        // that are each a lower-case, Capitalised or UPPER-case word with an optional counter.
+        static WORD: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r"^(?:[A-Z]?[a-z]{1,12}|[A-Z]{1,12})[0-9]*$").expect("word regex")
+        });
+        let words: Vec<&str> = secret.split(['_', '-', '.']).collect();
+        let identifier = (!secret.chars().any(|c| c.is_ascii_digit())
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.'))
+            || (words.len() >= 2 && words.iter().all(|w| WORD.is_match(w)))
+            // `fake_api_key_12345`: two or more words and a counter.
+            || (words.iter().filter(|w| WORD.is_match(w)).count() >= 2
+                && words
+                    .iter()
+                    .all(|w| WORD.is_match(w) || w.bytes().all(|b| b.is_ascii_digit())));
+        if identifier
+            || entropy_per_char(secret) < min
+            || classes < 2
+            || secret.contains("://")
+            || secret.starts_with('/')
+        {
+            return None;
+        }
+    }
+    let mode = det.format.and_then(|f| f.mode(secret));
+    let severity = if mode == Some(Mode::Test) {
+        Severity::Warning
+    } else {
+        jwt_severity.unwrap_or(det.severity)
+    };
+    Some(Hit {
+        detector: det,
+        secret: range,
+        severity,
+        mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs every detector's positive and negative examples through the matcher `scan` uses.
+    #[test]
+    fn every_detector_example_behaves_as_declared() {
+        let detectors = Detectors::builtin();
+        let mut failures = Vec::new();
+        for d in detectors.list() {
+            assert!(
+                !d.examples.positive.is_empty(),
+                "{} has no positive example",
+                d.id
+            );
+            assert!(
+                !d.examples.negative.is_empty(),
+                "{} has no negative example",
+                d.id
+            );
+            for p in &d.examples.positive {
+                let hits = detectors.scan(p.as_bytes(), Generic::On);
+                if !hits.iter().any(|h| h.detector.id == d.id) {
+                    failures.push(format!("{}: positive example not found: {p}", d.id));
+                }
+            }
+            for n in &d.examples.negative {
+                let hits = detectors.scan(n.as_bytes(), Generic::On);
+                if let Some(h) = hits.first() {
+                    failures.push(format!(
+                        "{}: negative example reported by {}: {n}",
+                        d.id, h.detector.id
+                    ));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "detector examples:\n{}",
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_pattern_compiles_and_has_its_secret_group() {
+        for d in Detectors::builtin().list() {
+            let re = Regex::new(&d.pattern.source)
+                .unwrap_or_else(|e| panic!("{}: pattern does not compile: {e}", d.id));
+            assert!(
+                re.capture_names().any(|n| n == Some("s")) || re.captures_len() > 1,
+                "{}: no group for the secret",
+                d.id
+            );
+        }
+    }
+
+    fn found(text: &str, generic: Generic) -> Vec<&'static str> {
+        Detectors::builtin()
+            .scan(text.as_bytes(), generic)
+            .iter()
+            .map(|h| h.detector.id)
+            .collect()
+    }
+
+    #[test]
+    fn context_detectors_read_nested_configuration_within_three_lines() {
+        let nested =
+            "algolia:\n  app_id: PLX7Q2M4ZK\n  admin_key: \"a3f9c2e81b7d4065f1e2d3c4b5a69788\"\n";
+        assert_eq!(found(nested, Generic::On), ["algolia-api-key"]);
+        let far = "algolia:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  hex: \"a3f9c2e81b7d4065f1e2d3c4b5a69788\"\n";
+        assert!(!found(far, Generic::On).contains(&"algolia-api-key"));
+        // Search-only and identifying names are public even next to the provider's name.
+        assert!(found(
+            "ALGOLIA_SEARCH_KEY=a3f9c2e81b7d4065f1e2d3c4b5a69788",
+            Generic::On
+        )
+        .is_empty());
+        assert!(found(
+            "ALGOLIA_APP_ID=a3f9c2e81b7d4065f1e2d3c4b5a69788",
+            Generic::On
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn in_source_code_the_generic_detector_takes_quoted_values_only() {
+        let typed = "pub const IFLA_INET6_TOKEN: _bindgen_ty_5 = _bindgen_ty_5::IFLA_INET6_TOKEN;";
+        assert!(found(typed, Generic::QuotedOnly).is_empty());
+        let field = "private_key_ops: &PrivateKeyOps,";
+        assert!(found(field, Generic::QuotedOnly).is_empty());
+        let literal = "let api_token = \"q8ZfW3nR7tY2mK9pL4xV6bN1\";";
+        assert_eq!(found(literal, Generic::QuotedOnly), ["generic-secret"]);
+        assert!(found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::QuotedOnly).is_empty());
+        assert_eq!(
+            found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::On),
+            ["generic-secret"]
+        );
+        assert!(found("password: \"Kx7mQ2vLp9wR4tY8\"", Generic::Off).is_empty());
+    }
+
+    #[test]
+    fn placeholder_words_must_be_written_in_one_case() {
+        // Random tokens may hold `xXx` or `tBD`; a placeholder writes `xxx`, `XXX`, `TBD`.
+        assert_eq!(
+            found("ghp_ONG5HLDFIBp7D547oMnxXX9BVF2hwinQxLCB", Generic::On),
+            ["github-token"]
+        );
+        assert_eq!(
+            found(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET=ebW8tBD76QmJ34FAhsxHdjwy9y99pU",
+                Generic::On
+            ),
+            ["alibaba-secret"]
+        );
+        assert!(found("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Generic::On).is_empty());
+        assert!(found("API_TOKEN=TBD", Generic::On).is_empty());
+    }
+
+    #[test]
+    fn documentation_hosts_and_default_logins_are_not_leaks() {
+        assert!(found("ftp://rms:Kx7mQ2vLp9wR@example.com/pub", Generic::On).is_empty());
+        assert!(found("amqp://guest:guest@rabbit.internal/", Generic::On).is_empty());
+        assert!(found(
+            "https://Aladdin:opensesame@proxy.internal:8887",
+            Generic::On
+        )
+        .is_empty());
+        assert_eq!(
+            found(
+                "https://deploy:Kx7mQ2vLp9wR4tY8@nexus.internal/",
+                Generic::On
+            ),
+            ["url-credentials"]
+        );
+    }
+
+    #[test]
+    fn a_basic_header_counts_when_it_decodes_to_a_real_password() {
+        use base64::Engine;
+        let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let real = format!("Authorization: Basic {}", encode("svc:Kx7mQ2vLp9wR4tY8"));
+        assert_eq!(found(&real, Generic::On), ["authorization-basic"]);
+        let filler = format!("Authorization: Basic {}", encode("user:password"));
+        assert!(found(&filler, Generic::On).is_empty());
+        assert!(found("Authorization: Basic bm90LWEtcGFpcg==", Generic::On).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any high-entropy token assigned to a name that says it is a credential is reported,
+        /// in every common assignment syntax.
+        #[test]
+        fn strong_random_tokens_under_secret_names_are_found(
+            token in "[A-Za-z0-9]{24,48}",
+            syntax in 0usize..5,
+        ) {
+            proptest::prop_assume!(token.chars().any(|c| c.is_ascii_digit()));
+            proptest::prop_assume!(token.chars().any(|c| c.is_ascii_lowercase()));
+            proptest::prop_assume!(token.chars().any(|c| c.is_ascii_uppercase()));
+            proptest::prop_assume!(entropy_per_char(&token) >= 3.0);
+            let line = match syntax {
+                0 => format!("SERVICE_API_TOKEN={token}"),
+                1 => format!("service_api_token: \"{token}\""),
+                2 => format!("\"serviceApiToken\": \"{token}\","),
+                3 => format!("export SERVICE_SECRET='{token}'"),
+                _ => format!("<serviceSecret>{token}</serviceSecret>"),
+            };
+            let hits = Detectors::builtin().scan(line.as_bytes(), Generic::On);
+            proptest::prop_assert!(
+                hits.iter().any(|h| line[h.secret.clone()] == *token),
+                "not found: {line}"
+            );
+        }
+
+        /// Identifiers made of words are never reported, whatever their name.
+        #[test]
+        fn word_identifiers_are_not_secrets(
+            words in proptest::collection::vec("[a-z]{2,10}[0-9]{0,2}", 2..5),
+            upper in proptest::bool::ANY,
+        ) {
+            let mut value = words.join("_");
+            if upper {
+                value = value.to_ascii_uppercase();
+            }
+            let line = format!("api_token = \"{value}\"");
+            let hits = Detectors::builtin().scan(line.as_bytes(), Generic::On);
+            proptest::prop_assert!(hits.is_empty(), "reported: {line}");
+        }
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<&str> = Detectors::builtin().list().iter().map(|d| d.id).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}

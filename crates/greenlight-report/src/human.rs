@@ -1,0 +1,169 @@
+//! The terminal report: findings grouped by service, each with its rule, message and the source
+//! line (value masked) underlined, as rustc and cargo-deny show diagnostics.
+
+use std::fmt::Write as _;
+
+use annotate_snippets::{Level, Renderer, Snippet};
+
+use greenlight_core::finding::{Finding, Report, Severity, Verdict};
+use greenlight_core::redact::Redacted;
+use greenlight_golive::Decision;
+use greenlight_probe::ProbeResults;
+
+fn level(s: Severity) -> Level {
+    match s {
+        Severity::Critical => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Recommendation => Level::Note,
+    }
+}
+
+fn byte_range(text: &str, chars: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let to_byte = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
+    to_byte(chars.start)..to_byte(chars.end).max(to_byte(chars.start))
+}
+
+fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
+    // rustc's convention: `error[rule-id]: message`, with critical findings as errors.
+    let id = f.rule.id();
+    let at = f
+        .location
+        .as_ref()
+        .map(|loc| format!("at {}:{}:{}", loc.path, loc.line, loc.column))
+        .unwrap_or_default();
+    let body = match (&f.location, &f.snippet) {
+        (Some(loc), Some(snippet)) => {
+            let span = byte_range(&snippet.line_text, &snippet.columns);
+            let span = if span.is_empty() {
+                0..snippet.line_text.len()
+            } else {
+                span
+            };
+            let message = level(f.severity).title(&f.message).id(id).snippet(
+                Snippet::source(&snippet.line_text)
+                    .line_start(loc.line)
+                    .origin(&loc.path)
+                    .annotation(level(f.severity).span(span).label(f.rule.summary())),
+            );
+            renderer.render(message).to_string()
+        }
+        (Some(_), None) => {
+            let message = level(f.severity)
+                .title(&f.message)
+                .id(id)
+                .footer(Level::Note.title(&at));
+            renderer.render(message).to_string()
+        }
+        (None, _) => renderer
+            .render(level(f.severity).title(&f.message).id(id))
+            .to_string(),
+    };
+    let _ = writeln!(out, "{body}\n");
+}
+
+/// Renders a report for a terminal; `color` adds ANSI styles.
+pub fn render_human(report: &Redacted<Report>, project: &str, color: bool) -> String {
+    let report: &Report = report;
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    let env = report.environment.as_deref().unwrap_or("-");
+    let _ = writeln!(out, "greenlight {} · {project} · {env}\n", report.command);
+    // Group by service, in order of first appearance (findings are sorted by severity).
+    let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
+    for f in &report.findings {
+        let key = f.service.as_deref();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(f),
+            None => groups.push((key, vec![f])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| k.is_none());
+    for (service, findings) in groups {
+        let heading = service.map_or_else(|| "(no service)".to_owned(), |s| format!("service {s}"));
+        let _ = writeln!(out, "── {heading} ──");
+        for f in findings {
+            render_finding(&mut out, f, &renderer);
+        }
+    }
+    if let Some(probes) = report.section::<ProbeResults>().map(|p| &p.0) {
+        let _ = writeln!(out, "── probes ──");
+        let width = probes.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        for p in probes {
+            let status = match p.status {
+                greenlight_probe::Status::Pass => "pass",
+                greenlight_probe::Status::Fail => "FAIL",
+                greenlight_probe::Status::Unknown => "unknown",
+            };
+            let _ = writeln!(
+                out,
+                "{status:7}  {:8}  {:width$}  {}  ({} ms)",
+                p.kind, p.name, p.target, p.duration_ms
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(d) = report.section::<Decision>() {
+        let _ = writeln!(out, "── checklist ──");
+        for i in &d.checklist {
+            let mark = if i.status.is_ok() {
+                "ok  "
+            } else if i.required {
+                "FAIL"
+            } else {
+                "warn"
+            };
+            let _ = writeln!(
+                out,
+                "{mark}  [{}] {} ({}): {} — {}",
+                i.section,
+                i.id,
+                i.title,
+                i.status.as_str(),
+                i.detail
+            );
+        }
+        if !d.accepted.is_empty() {
+            let _ = writeln!(out, "\n── accepted risks ──");
+            for a in &d.accepted {
+                let x = &a.accepted;
+                let _ = writeln!(
+                    out,
+                    "{}:{} ({}, until {}, by {}): {} [{} finding(s)]",
+                    x.rule,
+                    x.target,
+                    a.status,
+                    x.expires.format("%Y-%m-%d"),
+                    x.by,
+                    x.reason,
+                    a.covers
+                );
+            }
+        }
+        if !d.blocking.is_empty() {
+            let _ = writeln!(out, "\n── blocking ──");
+            for (n, b) in d.blocking.iter().enumerate() {
+                let _ = writeln!(out, "{}. {b}", n + 1);
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let s = &report.summary;
+    let verdict = match report.verdict {
+        Verdict::Go => "GO",
+        Verdict::NoGo => "NO-GO",
+    };
+    let _ = writeln!(
+        out,
+        "{verdict}: {} critical (shown as error), {} warning{}, {} recommendation{} (shown as note)",
+        s.critical,
+        s.warning,
+        if s.warning == 1 { "" } else { "s" },
+        s.recommendation,
+        if s.recommendation == 1 { "" } else { "s" },
+    );
+    out
+}

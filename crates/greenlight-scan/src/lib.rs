@@ -1,0 +1,227 @@
+//! `greenlight scan`: leaked secrets in files and in git history.
+//!
+//! Files are walked with ripgrep's walker (`ignore`, .gitignore-aware), in parallel on every
+//! core; each file is read once, binary and oversized files are skipped with a note, and the
+//! detectors ([`detectors`]) confirm candidates around keyword hits only. History scanning reads
+//! every blob reachable from any ref exactly once, attributing each secret to the first commit
+//! (in topological order) that introduced it.
+
+pub mod baseline;
+mod history;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+pub use greenlight_core::detect::{Detector, Detectors, Generic, Hit};
+pub use greenlight_core::text_findings::{findings_in_text, fingerprint, scan_bytes};
+
+use greenlight_core::finding::Finding;
+
+/// Files larger than this are skipped (with a note) unless the limit is raised.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    /// Walk files that .gitignore and friends exclude.
+    pub no_ignore: bool,
+    pub max_file_size: u64,
+    /// Also scan every blob of the git history of the repository at the first path.
+    pub git: bool,
+    /// Skip the working tree (history only).
+    pub history_only: bool,
+    /// gitignore-syntax patterns of paths not to report.
+    pub exclude_paths: Vec<String>,
+    /// Rule ids not to report.
+    pub exclude_rules: Vec<String>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            paths: vec![PathBuf::from(".")],
+            no_ignore: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            git: false,
+            history_only: false,
+            exclude_paths: Vec::new(),
+            exclude_rules: Vec::new(),
+        }
+    }
+}
+
+/// Why something was not scanned. Never silent: each one is in the summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ScanSummary {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub commits: u64,
+    pub blobs_scanned: u64,
+    pub skipped: Vec<Skipped>,
+}
+
+greenlight_core::redact_fields!(Skipped { path, reason });
+greenlight_core::redact_fields!(ScanSummary { skipped });
+// The envelope's `scan` entry: what was read and what was skipped (and why).
+greenlight_core::section!(ScanSummary, "scan");
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanResult {
+    pub findings: Vec<Finding>,
+    pub summary: ScanSummary,
+}
+
+/// Progress reporting: bytes scanned so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+/// Scans the working tree (and the history with `git`).
+pub fn scan(options: &ScanOptions, progress: Progress<'_>) -> ScanResult {
+    Detectors::builtin().prepare_bulk();
+    let mut result = ScanResult::default();
+    if !options.history_only {
+        scan_files(options, progress, &mut result);
+    }
+    if options.git {
+        let root = options
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        history::scan_history(&root, options, progress, &mut result);
+    }
+    apply_excludes(options, &mut result);
+    result
+        .findings
+        .sort_by(|a, b| (&a.location, a.rule).cmp(&(&b.location, b.rule)));
+    result.summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    result
+}
+
+fn apply_excludes(options: &ScanOptions, result: &mut ScanResult) {
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(".");
+    for p in &options.exclude_paths {
+        let _ = builder.add_line(None, p);
+    }
+    let matcher = builder.build().ok();
+    result.findings.retain(|f| {
+        if options.exclude_rules.iter().any(|r| r == f.rule.id()) {
+            return false;
+        }
+        let Some(loc) = &f.location else { return true };
+        let path = loc.path.trim_start_matches("./");
+        !matcher
+            .as_ref()
+            .is_some_and(|m| m.matched_path_or_any_parents(path, false).is_ignore())
+    });
+}
+
+fn display_path(path: &Path) -> String {
+    let s = path.display().to_string();
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+fn scan_files(options: &ScanOptions, progress: Progress<'_>, result: &mut ScanResult) {
+    let mut paths = options.paths.iter();
+    let Some(first) = paths.next() else { return };
+    let mut builder = ignore::WalkBuilder::new(first);
+    for p in paths {
+        builder.add(p);
+    }
+    builder
+        .follow_links(true)
+        .standard_filters(!options.no_ignore)
+        // After standard_filters, which would turn hidden-file skipping back on: `.env`,
+        // `.npmrc` and `.github/` are where secrets live.
+        .hidden(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .threads(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let findings = Mutex::new(Vec::new());
+    let skipped = Mutex::new(Vec::new());
+    let files = AtomicU64::new(0);
+    let bytes_total = AtomicU64::new(0);
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    let (path, reason) = describe_walk_error(&err);
+                    skipped.lock().expect("lock").push(Skipped { path, reason });
+                    return ignore::WalkState::Continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return ignore::WalkState::Continue;
+            }
+            let path = entry.path();
+            let shown = display_path(path);
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > options.max_file_size {
+                skipped.lock().expect("lock").push(Skipped {
+                    path: shown,
+                    reason: format!(
+                        "larger than the {} MiB limit ({} bytes)",
+                        options.max_file_size / (1024 * 1024),
+                        size
+                    ),
+                });
+                return ignore::WalkState::Continue;
+            }
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    skipped.lock().expect("lock").push(Skipped {
+                        path: shown,
+                        reason: format!("unreadable: {e}"),
+                    });
+                    return ignore::WalkState::Continue;
+                }
+            };
+            if is_binary(&bytes) {
+                skipped.lock().expect("lock").push(Skipped {
+                    path: shown,
+                    reason: "binary".into(),
+                });
+                return ignore::WalkState::Continue;
+            }
+            files.fetch_add(1, Ordering::Relaxed);
+            let n =
+                bytes_total.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+            progress(n);
+            let found = scan_bytes(&shown, &bytes);
+            if !found.is_empty() {
+                findings.lock().expect("lock").extend(found);
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    result.findings.extend(findings.into_inner().expect("lock"));
+    result
+        .summary
+        .skipped
+        .extend(skipped.into_inner().expect("lock"));
+    result.summary.files_scanned += files.into_inner();
+    result.summary.bytes_scanned += bytes_total.into_inner();
+}
+
+fn describe_walk_error(err: &ignore::Error) -> (String, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => (display_path(path), describe_walk_error(err).1),
+        ignore::Error::Loop { child, .. } => (display_path(child), "symbolic link loop".into()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe_walk_error(err)
+        }
+        ignore::Error::Io(e) => (String::new(), format!("unreadable: {e}")),
+        other => (String::new(), other.to_string()),
+    }
+}
