@@ -3,6 +3,11 @@
 //! evaluates the manifest's `[[checklist]]` (automatic items from rule ids and probe results,
 //! manual items from sign-offs), and decides: **go** only when no critical finding remains and
 //! every required item passed or is signed off. Blocking reasons come first in every format.
+//!
+//! It composes the other crates and owns only the decision, the checklist and the sign-off file
+//! (`signoffs`, edited atomically with its comments kept). It guarantees that "could not tell"
+//! is never "passed" (an item whose probe did not run is `unknown`), and that its report comes
+//! out sealed by the checked environment's redactor.
 
 pub mod signoffs;
 

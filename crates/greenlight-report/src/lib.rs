@@ -2,6 +2,9 @@
 //! report — `&Redacted<Report>`, which only [`Redactor::seal`](greenlight_core::redact::Redactor::seal)
 //! makes — to text, and [`render`] passes that text through the sealing redactor once more.
 //! No renderer can be handed a report whose strings did not go through the redactor.
+//!
+//! It sees only the finding model and the report's sections (scan's summary, probe's results,
+//! golive's decision, read back with `Report::section`); it runs nothing and reads no file.
 
 mod github;
 mod html;

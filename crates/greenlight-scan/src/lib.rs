@@ -1,10 +1,13 @@
-//! `greenlight scan`: leaked secrets in files and in git history.
+//! `greenlight scan`: leaked secrets in files and in git history. This crate owns the walk and
+//! the history; the detectors themselves are catalog data in `greenlight-core` (`detect`), which
+//! `check` runs too, and the text-to-findings step is `greenlight_core::text_findings`.
 //!
 //! Files are walked with ripgrep's walker (`ignore`, .gitignore-aware), in parallel on every
 //! core; each file is read once, binary and oversized files are skipped with a note, and the
-//! detectors ([`detectors`]) confirm candidates around keyword hits only. History scanning reads
-//! every blob reachable from any ref exactly once, attributing each secret to the first commit
-//! (in topological order) that introduced it.
+//! detectors confirm candidates around keyword hits only. History scanning reads every blob
+//! reachable from any ref exactly once, attributing each secret to the first commit (in
+//! topological order) that introduced it. It guarantees that nothing is skipped silently (every
+//! skipped file is in the [`ScanSummary`]) and that findings carry secrets only masked.
 
 pub mod baseline;
 mod history;

@@ -1,11 +1,13 @@
-//! `greenlight explain`.
+//! `greenlight explain RULE`: a rule's documentation, from the rule registry (check, probe and
+//! diff rules) or made from a scan detector's data.
 
 use std::process::ExitCode;
 
 use greenlight::error::InputError;
-use greenlight::rules::{Rule, RULES};
+use greenlight::rule::{registry, RuleId};
+use greenlight::scan::Detectors;
 
-use super::*;
+use super::emit;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,33 +17,22 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
     let Args { rule } = args;
-    if let Ok(r) = rule.parse::<greenlight::probe::ProbeRule>() {
-        emit(r.info().doc());
+    if let Some(r) = RuleId::get(&rule) {
+        emit(r.doc());
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(d) = greenlight::scan::Detectors::builtin().get(&rule) {
+    if let Some(d) = Detectors::builtin().get(&rule) {
         emit(&d.doc());
         return Ok(ExitCode::SUCCESS);
     }
-    let Ok(r) = rule.parse::<Rule>() else {
-        let ids: Vec<&str> = RULES
-            .iter()
-            .map(|r| r.rule.id())
-            .chain(greenlight::probe::PROBE_RULES.iter().map(|r| r.rule.id()))
-            .chain(
-                greenlight::scan::Detectors::builtin()
-                    .list()
-                    .iter()
-                    .map(|d| d.id),
-            )
-            .collect();
-        let hint = greenlight::did_you_mean(&rule, ids)
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        return Err(InputError::Usage(format!(
-            "unknown rule `{rule}`{hint}; `greenlight rules` lists them"
-        )));
-    };
-    emit(r.info().doc());
-    Ok(ExitCode::SUCCESS)
+    let ids = registry()
+        .iter()
+        .map(|m| m.id.as_str())
+        .chain(Detectors::builtin().list().iter().map(|d| d.id));
+    let hint = greenlight::did_you_mean(&rule, ids)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    Err(InputError::Usage(format!(
+        "unknown rule `{rule}`{hint}; `greenlight rules` lists them"
+    )))
 }
