@@ -15,7 +15,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 pub use validate::{
-    is_placeholder, jwt_claims, looks_secret_name, parse_bool, parse_datetime, parse_duration, Mode,
+    is_placeholder, jwt_claims, jwt_header_is_valid, looks_secret_name, parse_bool, parse_datetime,
+    parse_duration, Mode,
 };
 
 /// Truthiness of a switch: a recognised false word is false, anything else non-empty is true.

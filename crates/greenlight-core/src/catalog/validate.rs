@@ -406,6 +406,19 @@ pub fn jwt_claims(value: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()
 }
 
+/// Whether a JWS's first part is a JOSE header: base64url JSON that names its `alg`.
+pub fn jwt_header_is_valid(value: &str) -> bool {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Some(h) = value.split('.').next() else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(h)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("alg").is_some())
+}
+
 fn jwt(value: &str) -> Result<(), String> {
     jwt_claims(value)
         .map(|_| ())

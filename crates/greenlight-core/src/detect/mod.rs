@@ -787,13 +787,20 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     }
     let mut jwt_severity = None;
     if is_jwt_detector {
-        let claims = catalog::jwt_claims(secret)?;
-        let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-        if claim("role") == "anon" || claim("iss") == "supabase-demo" {
+        // The header must be a JOSE header (JSON naming its `alg`): a truncated or made-up
+        // `eyJ…` string is no token. Claims that decode are judged; a payload that is not JSON
+        // claims (RFC 7515 allows any) is still a signed token.
+        if !catalog::jwt_header_is_valid(secret) {
             return None;
         }
-        if claim("role") == "service_role" {
-            jwt_severity = Some(Severity::Critical);
+        if let Some(claims) = catalog::jwt_claims(secret) {
+            let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            if claim("role") == "anon" || claim("iss") == "supabase-demo" {
+                return None;
+            }
+            if claim("role") == "service_role" {
+                jwt_severity = Some(Severity::Critical);
+            }
         }
     }
     if det.generic {
