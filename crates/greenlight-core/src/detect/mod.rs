@@ -218,6 +218,19 @@ pub fn mask_ranges(chunk: &[u8], mut ranges: Vec<Range<usize>>, out: &mut Vec<u8
     out.extend_from_slice(&chunk[at..]);
 }
 
+/// The length of the longest run of one character in `s`, `A` aside (see its caller).
+fn longest_run(s: &str) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for c in s.chars().filter(|&c| c != 'A') {
+        run = if Some(c) == prev { run + 1 } else { 1 };
+        prev = Some(c);
+        best = best.max(run);
+    }
+    best
+}
+
 /// Where the generic detector runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generic {
@@ -759,6 +772,13 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         return None;
     }
     if det.id == "private-key" && secret.contains("YOUR") {
+        return None;
+    }
+    // A long run of one character (`aaaaaaaaaaaa`, `0000000000`) is a filler in a sample, not
+    // a random token (a random 40-character token holds such a run with odds below 1e-8).
+    // Runs of `A` are exempt: base64 writes zero bytes as `A`, and key material and some tokens
+    // (Twitter's bearer tokens, DER) carry them by structure.
+    if !det.multiline && !det.id.contains("private-key") && longest_run(secret) >= 8 {
         return None;
     }
     if det.id == "authorization-basic" && !basic_credentials(secret) {
