@@ -552,7 +552,11 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
         return Some("is one character repeated");
     }
     let lower = v.to_ascii_lowercase();
-    if lower.contains("1234567890") || lower.contains("abcdefghij") || lower.contains("a1b2c3d4") {
+    if lower.contains("1234567890")
+        || lower.contains("abcdefghij")
+        || lower.contains("a1b2c3d4")
+        || longest_ascending_run(v) >= 7
+    {
         return Some("contains a keyboard sequence");
     }
     // `APP_ID`, `SECRET_KEY`: a variable name pasted where its value belongs. Only for typed or
@@ -563,6 +567,27 @@ pub fn is_placeholder(value: &str, format: Option<&Format>) -> Option<&'static s
         return Some("is a variable name, not a value");
     }
     None
+}
+
+/// The longest run of consecutive characters of one class, each the next of the one before
+/// (`klmnopq`, `3456789`): typed by hand, not drawn at random (a random alphanumeric token holds
+/// a run of seven with odds around 1e-10 per position).
+fn longest_ascending_run(v: &str) -> usize {
+    let mut best = 1;
+    let mut run = 1;
+    let mut prev: Option<char> = None;
+    for c in v.chars() {
+        let next = prev.is_some_and(|p| {
+            c.is_ascii_alphanumeric()
+                && (p.is_ascii_digit() == c.is_ascii_digit())
+                && (p.is_ascii_lowercase() == c.is_ascii_lowercase())
+                && (c as u32) == (p as u32) + 1
+        });
+        run = if next { run + 1 } else { 1 };
+        best = best.max(run);
+        prev = Some(c);
+    }
+    best
 }
 
 /// Template markers, case-insensitively: `your_…`, `<…>`, `[[…]]`, `{{…}}`, `…_here`, `xxx`,
