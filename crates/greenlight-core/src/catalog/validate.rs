@@ -406,7 +406,7 @@ pub fn jwt_claims(value: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()
 }
 
-/// Whether a JWS's first part is a JOSE header: base64url JSON that names its `alg`.
+/// Whether a JWS's first part is a JOSE header: base64url JSON that names its `alg` or `typ`.
 pub fn jwt_header_is_valid(value: &str) -> bool {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let Some(h) = value.split('.').next() else {
@@ -416,7 +416,7 @@ pub fn jwt_header_is_valid(value: &str) -> bool {
         .decode(h)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.get("alg").is_some())
+        .is_some_and(|v| v.get("alg").is_some() || v.get("typ").is_some())
 }
 
 fn jwt(value: &str) -> Result<(), String> {
