@@ -652,9 +652,8 @@ fn basic_credentials(encoded: &str) -> bool {
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
         return false;
     };
-    let Ok(decoded) = std::str::from_utf8(&bytes) else {
-        return false;
-    };
+    // Lossy: a byte that is not UTF-8 in the password does not make it less of a password.
+    let decoded = String::from_utf8_lossy(&bytes);
     match decoded.split_once(':') {
         Some((_, password)) => {
             password.len() >= 6
@@ -894,8 +893,16 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
                 && words
                     .iter()
                     .all(|w| WORD.is_match(w) || w.bytes().all(|b| b.is_ascii_digit())));
+        // A hand-made password (`Sup3rS3cure!`: every character class, a symbol) assigned to a
+        // password name is a password, though its letters repeat too much for the entropy bar.
+        let lower_name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let hand_made_password = (lower_name.contains("pass") || lower_name.contains("pwd"))
+            && secret.len() >= 8
+            && classes == 3
+            && secret.chars().any(|c| c.is_ascii_punctuation())
+            && entropy_per_char(secret) >= 2.5;
         if identifier
-            || entropy_per_char(secret) < min
+            || (entropy_per_char(secret) < min && !hand_made_password)
             || classes < 2
             || secret.contains("://")
             || secret.starts_with('/')
