@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn a_secret_in_a_plain_variable_is_critical() {
         for (format, value) in [
-            ("int", "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"),
+            ("int", "ghp_ZYMmLOPIwFQuYhrsiF8nfMaunlNy5yX0Y3rN"),
             ("email", "sk-ant-api03-U8JZpDE0iGXlD6gNCFbaEPFjbD0kH8Oool8DklZDOCj2ISaJiHkTj0rLGlkoMXGjtEkDnNfribxUdl7dXTPyLsxPFkThfAA"),
         ] {
             let decls = format!("[vars.SETTING]\nformat = \"{format}\"\n");

@@ -893,7 +893,7 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
                 && words
                     .iter()
                     .all(|w| WORD.is_match(w) || w.bytes().all(|b| b.is_ascii_digit())));
-        // A hand-made password (`Sup3rS3cure!`: every character class, a symbol) assigned to a
+        // A hand-made password (`Tr0ub4dor&3`: every character class, a symbol) assigned to a
         // password name is a password, though its letters repeat too much for the entropy bar.
         let lower_name = String::from_utf8_lossy(name).to_ascii_lowercase();
         let hand_made_password = (lower_name.contains("pass") || lower_name.contains("pwd"))
