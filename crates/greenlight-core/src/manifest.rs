@@ -425,7 +425,14 @@ impl Manifest {
             }
         }
         for (name, env) in &raw.environments {
-            if env.sources.is_empty() && !env.process_env {
+            // An environment checked only by its probes needs no source file.
+            let probed = raw.probes.iter().any(|p| {
+                p.get_ref()
+                    .environments
+                    .as_ref()
+                    .is_none_or(|envs| envs.iter().any(|e| e == name))
+            });
+            if env.sources.is_empty() && !env.process_env && !probed {
                 let (line, column) = find_text(&text, &format!("[environments.{name}]"));
                 problems.push(ManifestProblem {
                     line,
@@ -627,6 +634,49 @@ fn validate_probes(
         let mut p = spanned.get_ref().clone();
         let (line, column) = line_col(text, spanned.span().start);
         p.line = line;
+        // A problem with one key of the entry is located at that key's line.
+        // The entry's text: from its span (which may cover only its header) to the next table.
+        let from = spanned.span().start;
+        let rest = &text[from..];
+        let entry_len = rest[1..]
+            .find("\n[")
+            .map_or(rest.len(), |i| (i + 1).max(spanned.span().len()));
+        let entry = &rest[..entry_len];
+        let key_at = |key: &str| {
+            let at = entry
+                .match_indices(key)
+                .find(|(i, _)| {
+                    entry[i + key.len()..].trim_start().starts_with('=')
+                        && (*i == 0 || !entry.as_bytes()[i - 1].is_ascii_alphanumeric())
+                })
+                .map_or(0, |(i, _)| i);
+            line_col(text, from + at)
+        };
+        let kind = p.kind.as_str();
+        if !PROBE_KINDS.contains(&kind) {
+            let (line, column) = key_at("kind");
+            problems.push(ManifestProblem {
+                line,
+                column,
+                message: format!(
+                    "unknown probe kind `{kind}`{}; kinds are {}",
+                    did_you_mean(crate::suggest::closest(kind, PROBE_KINDS.iter().copied())),
+                    PROBE_KINDS.join(", ")
+                ),
+            });
+        }
+        // A literal URL that does not parse is a typo in the manifest, not an unreachable
+        // service (`${VAR}` URLs are checked once their variables are substituted).
+        if let Some(u) = p.url.as_deref().filter(|u| !u.contains("${")) {
+            if let Err(e) = url::Url::parse(u) {
+                let (line, column) = key_at("url");
+                problems.push(ManifestProblem {
+                    line,
+                    column,
+                    message: format!("the probe's `url` is not a valid URL ({e})"),
+                });
+            }
+        }
         let mut problem = |message: String| {
             problems.push(ManifestProblem {
                 line,
@@ -634,14 +684,6 @@ fn validate_probes(
                 message,
             })
         };
-        let kind = p.kind.as_str();
-        if !PROBE_KINDS.contains(&kind) {
-            problem(format!(
-                "unknown probe kind `{kind}`{}; kinds are {}",
-                did_you_mean(crate::suggest::closest(kind, PROBE_KINDS.iter().copied())),
-                PROBE_KINDS.join(", ")
-            ));
-        }
         let needs_url = matches!(kind, "postgres" | "redis" | "http" | "headers" | "webhook");
         if needs_url && p.url.is_none() {
             problem(format!("a `{kind}` probe needs `url`"));
@@ -919,6 +961,36 @@ format = "jwt.hs256_secret"
         assert_eq!(m.declarations["STRIPE_SECRET_KEY"].column, 6);
         assert_eq!(m.declarations["JWT_SECRET"].line, 11);
         assert!(m.is_production("production"));
+    }
+
+    /// A probe-only manifest needs no source file; a probe's bad kind or malformed literal URL
+    /// is a manifest error at that key's line, not an unreachable service.
+    #[test]
+    fn probe_entries_are_checked_where_they_are_written() {
+        let probe_only = "[project]\nname = \"p\"\n[environments.production]\nsources = []\n\n[[probes]]\nkind = \"http\"\nurl = \"https://app.acme-corp.io/health\"\n";
+        assert!(parse(probe_only).is_ok());
+        let no_probe = "[project]\nname = \"p\"\n[environments.production]\nsources = []\n";
+        assert!(parse(no_probe).is_err());
+
+        let bad = "[project]\nname = \"p\"\n[environments.production]\nsources = []\n\n[[probes]]\nname = \"api\"\nkind = \"htp\"\nurl = \"https://app.acme-corp.io/health\"\n\n[[probes]]\nkind = \"postgres\"\nurl = \"postgres://[::1\"\n";
+        let Err(InputError::Manifest { problems, .. }) = parse(bad) else {
+            panic!("a bad probe entry is a manifest error")
+        };
+        let kind = problems
+            .iter()
+            .find(|p| p.message.contains("unknown probe kind"))
+            .unwrap();
+        assert_eq!(kind.line, 8, "at the `kind` line");
+        assert!(
+            kind.message.contains("did you mean `http`"),
+            "{}",
+            kind.message
+        );
+        let url = problems
+            .iter()
+            .find(|p| p.message.contains("not a valid URL"))
+            .unwrap();
+        assert_eq!(url.line, 13, "at the `url` line");
     }
 
     #[test]
