@@ -262,6 +262,10 @@ pub struct ProbeSpec {
     pub starttls: Option<String>,
     /// redis: `cache`, `store` or `queue`, to judge the eviction and persistence settings.
     pub role: Option<String>,
+    /// The probe may be skipped: when it cannot run (a variable it needs is unset), that is a
+    /// warning. Otherwise, in production, a probe that cannot run keeps the verdict from go.
+    #[serde(default)]
+    pub optional: Option<bool>,
     /// Set by the parser: where the entry starts in the manifest.
     #[serde(skip)]
     pub line: usize,

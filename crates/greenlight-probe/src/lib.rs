@@ -510,6 +510,19 @@ pub fn run(planned: Vec<Planned>, ctx: Context) -> Vec<ProbeResult> {
 async fn run_one(p: Planned, ctx: Context) -> ProbeResult {
     let start = Instant::now();
     let checks = match &p.problem {
+        // Could not tell is not a pass: in production a probe that cannot run blocks go, unless
+        // the manifest marks it optional.
+        Some(problem) if ctx.production && p.spec.optional != Some(true) => {
+            vec![CheckResult::fail(
+                "probe.planned",
+                ProbeRule::ProbeInconclusive,
+                Severity::Critical,
+                format!(
+                    "probe not run: {problem}; in production a probe that cannot run keeps the \
+                     verdict from go (mark it `optional = true` if it may be skipped)"
+                ),
+            )]
+        }
         Some(problem) => vec![CheckResult::unknown(
             "probe.planned",
             ProbeRule::ProbeInconclusive,

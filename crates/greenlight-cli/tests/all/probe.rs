@@ -746,3 +746,28 @@ fn golive_runs_the_probes_and_checklist_items_follow_them() {
         "the only critical finding is accepted; the item is optional"
     );
 }
+
+/// Could not tell is not a pass: in production a probe whose URL needs an unset variable keeps
+/// the verdict from go, unless the manifest marks it `optional`; outside production it is a
+/// warning. The probe touches no network: it never runs.
+#[test]
+fn a_probe_that_cannot_run_blocks_go_in_production_unless_optional() {
+    let declarations = "[[probes]]\nname = \"health\"\nkind = \"http\"\nurl = \"${HEALTH_URL}\"\n";
+    let dir = project(declarations, "APP=1\n");
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.code, 1, "{}", p.stdout);
+    assert_eq!(p.json["verdict"], "no-go");
+    let checks = p.checks("health");
+    assert_eq!(checks[0].2, "probe-inconclusive");
+    assert_eq!(checks[0].3, "critical");
+
+    let p = probe(&dir, "staging", &[]);
+    assert_eq!(p.code, 0, "{}", p.stdout);
+    assert_eq!(p.json["verdict"], "go");
+
+    let optional = format!("{declarations}optional = true\n");
+    let dir = project(&optional, "APP=1\n");
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.code, 0, "{}", p.stdout);
+    assert_eq!(p.json["summary"]["warning"], 1);
+}
