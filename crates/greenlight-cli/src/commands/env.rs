@@ -70,7 +70,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         (
             env,
             Box::new(move |name: &str, value: &str| {
-                secrets.iter().any(|s| s == name) || found.contains(value)
+                (secrets.iter().any(|s| s == name), found.contains(value))
             }),
         )
     } else {
@@ -100,11 +100,11 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         (
             env,
             Box::new(move |name: &str, value: &str| {
-                looks_secret_name(name)
-                    || found.contains(value)
+                let declared = looks_secret_name(name)
                     || catalog
                         .recognise(value)
-                        .is_some_and(|f| f.secret && !f.client_safe)
+                        .is_some_and(|f| f.secret && !f.client_safe);
+                (declared, found.contains(value))
             }),
         )
     };
@@ -123,16 +123,21 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
     let pairs: Vec<(String, String)> = env
         .resolved()
         .map(|a| {
-            let declared = secret(&a.name, &a.value);
+            let (declared, found) = secret(&a.name, &a.value);
             let shown = if reveal {
                 a.value.clone()
             } else {
                 if !declared {
-                    if let Some(kind) = greenlight::redact::held_secret(&a.value) {
-                        masked_by_value.push(format!("{} (holds a {kind})", a.name));
+                    match greenlight::redact::held_secret(&a.value) {
+                        Some(kind) => masked_by_value.push(format!("{} (holds a {kind})", a.name)),
+                        None if found => masked_by_value.push(format!(
+                            "{} (a secret the detectors find by its name)",
+                            a.name
+                        )),
+                        None => {}
                     }
                 }
-                greenlight::redact::Shown::of(&a.value, declared)
+                greenlight::redact::Shown::of(&a.value, declared || found)
                     .as_str()
                     .to_owned()
             };
@@ -156,8 +161,9 @@ pub(crate) enum EnvFormat {
     Shell,
 }
 
-/// Whether a variable's value is a secret: `(name, value) -> bool`.
-pub(crate) type SecretTest = Box<dyn Fn(&str, &str) -> bool>;
+/// Whether a variable's value is a secret: `(name, value) -> (declared so, found so by the
+/// detectors in the sources as written)`.
+pub(crate) type SecretTest = Box<dyn Fn(&str, &str) -> (bool, bool)>;
 
 pub(crate) fn render_env(pairs: &[(String, String)], format: EnvFormat) -> String {
     match format {

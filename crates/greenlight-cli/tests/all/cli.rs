@@ -194,3 +194,37 @@ fn closed_stdout_is_not_an_error() {
         .unwrap();
     assert!(out.success());
 }
+
+/// `env` masks by value: a secret pasted into a public or plain variable is masked like a
+/// declared one, and stderr says which variables were masked for what they hold; `--reveal`
+/// still reveals.
+#[test]
+fn env_masks_a_secret_in_a_public_variable_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("greenlight.toml"),
+        "[project]\nname = \"t\"\n[environments.production]\nsources = [\".env\"]\n\
+         [vars.VITE_STRIPE_PUBLIC_KEY]\nformat = \"stripe.publishable_key\"\n\
+         [vars.RETRIES]\nformat = \"int\"\n",
+    )
+    .unwrap();
+    let key = "sk_live_Qm7vT2xLp9wR4nK8bZ3cY6dF1gH5jS0aE2uI7oP4";
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("VITE_STRIPE_PUBLIC_KEY={key}\nRETRIES=3\n"),
+    )
+    .unwrap();
+    for format in ["dotenv", "json", "shell"] {
+        let r = run(dir.path(), &["env", "--format", format]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains(&key[8..30]), "{format}: {}", r.stdout);
+        assert!(r.stdout.contains("RETRIES"), "{}", r.stdout);
+        assert!(
+            r.stderr.contains("VITE_STRIPE_PUBLIC_KEY (holds a Stripe"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    let r = run(dir.path(), &["env", "--reveal"]);
+    assert!(r.stdout.contains(key), "{}", r.stdout);
+}
