@@ -185,6 +185,70 @@ pub struct Service {
     pub enabled_if: Option<Spanned<String>>,
     #[serde(default)]
     pub vars: IndexMap<String, VarSpec>,
+    /// `[services.X.verify]`: what `greenlight verify` asks the provider about this service's
+    /// credentials beyond "does it work" (docs/verify.md).
+    #[serde(default)]
+    pub verify: Option<VerifySpec>,
+}
+
+/// What the provider must confirm about a service's credentials. Every string may use
+/// `${VAR}` (the environment's value).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// The provider (an id of `greenlight verify --providers`); inferred from the formats of the
+    /// service's variables when absent.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// `false`: never verify this service's credentials.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Only in these environments.
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
+    /// Which variable fills a provider's role, where the formats do not say
+    /// (`vars.token = "TWILIO_AUTH_TOKEN"`).
+    #[serde(default)]
+    pub vars: IndexMap<String, String>,
+    /// The account the credentials must belong to (Stripe `acct_…`, AWS account id, GitHub
+    /// login, Slack team id, Twilio Account SID).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Scopes the credential must have.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// Scopes it may have besides `scopes`; anything else is `credential-scope-excess`.
+    #[serde(default)]
+    pub allow_scopes: Option<Vec<String>>,
+    /// A webhook endpoint the provider must have registered (Stripe).
+    #[serde(default)]
+    pub webhook: Option<WebhookExpectation>,
+    /// The sender address that must be verified or on an authenticated domain (SendGrid).
+    #[serde(default)]
+    pub sender: Option<String>,
+    /// The sending domain whose SPF, DKIM and lockdown must pass (MailChannels).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The Workers script whose secrets must include the manifest's (Cloudflare).
+    #[serde(default)]
+    pub worker: Option<String>,
+    /// The secret names the Worker must have; by default every secret variable the manifest
+    /// declares for this environment outside this service.
+    #[serde(default)]
+    pub secrets: Option<Vec<String>>,
+    /// A bucket that must exist (R2).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(skip)]
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookExpectation {
+    pub url: String,
+    #[serde(default)]
+    pub events: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -593,6 +657,18 @@ impl Manifest {
         } else {
             root
         };
+        let mut services = raw.services;
+        for (name, service) in services.iter_mut() {
+            if let Some(v) = service.verify.as_mut() {
+                let header = format!("[services.{name}.verify]");
+                let at = if text.contains(&header) {
+                    header
+                } else {
+                    format!("[services.{name}]")
+                };
+                v.line = find_text(&text, &at).0;
+            }
+        }
         let mut project = raw.project;
         if project.environments.is_empty() {
             project.environments = raw.environments.keys().cloned().collect();
@@ -603,7 +679,7 @@ impl Manifest {
             text,
             project,
             environments: raw.environments,
-            services: raw.services,
+            services,
             declarations,
             rule_levels,
             scan: raw.scan,

@@ -464,24 +464,7 @@ fn default_name(spec: &ProbeSpec) -> String {
 
 /// Replaces `${NAME}` with the environment's value; the error is the first unset name.
 pub fn interpolate(text: &str, env: &Environment) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let name = &after[..end];
-        match env.value(name) {
-            Some(v) if !v.is_empty() => out.push_str(v),
-            _ => return Err(name.to_owned()),
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    env.interpolate(text)
 }
 
 /// Runs every probe concurrently and waits for all of them.

@@ -190,6 +190,29 @@ impl Environment {
         self.resolved.values().map(|&i| &self.assignments[i])
     }
 
+    /// Replaces `${NAME}` in a manifest string with this environment's value; the error is the
+    /// first name that is unset or empty.
+    pub fn interpolate(&self, text: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                return Ok(out);
+            };
+            let name = &after[..end];
+            match self.value(name) {
+                Some(v) if !v.is_empty() => out.push_str(v),
+                _ => return Err(name.to_owned()),
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     pub fn allows(&self, path: &str, line: usize, rule: &str) -> bool {
         self.sources
             .iter()
