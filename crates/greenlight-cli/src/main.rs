@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use commands::{
     check, diff, env, exec, explain, formats, gen, golive, init, mask, probe, rotate, rules, scan,
-    signoff, template,
+    signoff, template, verify,
 };
 use greenlight::error::InputError;
 use greenlight::redact::Redactor;
@@ -32,7 +32,9 @@ enum Command {
     Scan(scan::Args),
     /// Live checks of the deployed environment: databases, caches, health, TLS, headers, webhooks.
     Probe(probe::Args),
-    /// The go/no-go decision: check + scan + probe + the checklist, as one document.
+    /// Ask each credential's provider whether it works and is the right one for this production.
+    Verify(verify::Args),
+    /// The go/no-go decision: check + scan + probe + verify + the checklist, as one document.
     Golive(golive::Args),
     /// Sign off a manual checklist item (recorded in greenlight.signoffs.toml).
     Signoff(signoff::Args),
@@ -88,6 +90,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
         Command::Check(args) => commands::check::run(args),
         Command::Scan(args) => commands::scan::run(args),
         Command::Probe(args) => commands::probe::run(args),
+        Command::Verify(args) => commands::verify::run(args),
         Command::Golive(args) => commands::golive::run(args),
         Command::Signoff(args) => commands::signoff::run(args),
         Command::Exec(args) => commands::exec::run(args),

@@ -188,6 +188,16 @@ impl Report {
         }
     }
 
+    /// Adds another command's findings (`check --verify`): the summary and verdict follow.
+    pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        let sections = std::mem::take(&mut self.sections);
+        let mut all = std::mem::take(&mut self.findings);
+        all.extend(findings);
+        let mut merged = Report::new(self.command, self.environment.take(), all);
+        merged.sections = sections;
+        *self = merged;
+    }
+
     /// Adds a section (replacing one of the same type).
     pub fn set_section<T: Section>(&mut self, section: T) {
         self.sections

@@ -639,7 +639,14 @@ impl Manifest {
         }
 
         let probes = validate_probes(&text, &raw.probes, &raw.environments, &mut problems);
-        let checklist = validate_checklist(&text, &raw.checklist, &probes, &mut problems);
+        let service_names: Vec<&str> = raw.services.keys().map(String::as_str).collect();
+        let checklist = validate_checklist(
+            &text,
+            &raw.checklist,
+            &probes,
+            &service_names,
+            &mut problems,
+        );
 
         if !problems.is_empty() {
             problems.sort_by_key(|p| (p.line, p.column));
@@ -834,13 +841,14 @@ fn validate_checklist(
     text: &str,
     raw: &[Spanned<ChecklistItem>],
     probes: &[ProbeSpec],
+    services: &[&str],
     problems: &mut Vec<ManifestProblem>,
 ) -> Vec<ChecklistItem> {
-    // Any rule of the registry that a command of `golive` reports (check, probe); detectors
-    // below.
+    // Any rule of the registry that a command of `golive` reports (check, probe, verify);
+    // detectors below.
     let rule_ids: Vec<String> = crate::rule::registry()
         .iter()
-        .filter(|m| m.command == "check" || m.command == "probe")
+        .filter(|m| matches!(m.command.as_str(), "check" | "probe" | "verify"))
         .map(|m| m.id.clone())
         .collect();
     let probe_names: Vec<String> = probes.iter().filter_map(|p| p.name.clone()).collect();
@@ -875,7 +883,15 @@ fn validate_checklist(
             ));
         }
         for entry in &item.auto {
-            if let Some(name) = entry.strip_prefix("probe:") {
+            if let Some(service) = entry.strip_prefix("verify:") {
+                if !services.contains(&service) {
+                    problem(format!(
+                        "checklist `{}` needs the verification of service `{service}`, which the manifest does not declare{}",
+                        item.id,
+                        did_you_mean(crate::suggest::closest(service, services.iter().copied()))
+                    ));
+                }
+            } else if let Some(name) = entry.strip_prefix("probe:") {
                 if !probe_names.iter().any(|n| n == name) {
                     problem(format!(
                         "checklist `{}` needs probe `{name}`, which no [[probes]] entry names{}",
@@ -891,7 +907,7 @@ fn validate_checklist(
                 && crate::detect::Detectors::builtin().get(entry).is_none()
             {
                 problem(format!(
-                    "checklist `{}` needs unknown rule `{entry}`{} (use `probe:NAME` for a probe)",
+                    "checklist `{}` needs unknown rule `{entry}`{} (use `probe:NAME` for a probe, `verify:SERVICE` for a verification)",
                     item.id,
                     did_you_mean(crate::suggest::closest(
                         entry,

@@ -22,6 +22,7 @@ use greenlight_core::redact::Redacted;
 use greenlight_core::source::LoadOptions;
 use greenlight_probe::{self as probe, ProbeOptions, ProbeResult};
 use greenlight_scan::{self as scan, ScanOptions};
+use greenlight_verify::{self as verify, Verification, VerifyOptions};
 
 pub use signoffs::{Accepted, Signoff, Signoffs};
 
@@ -135,6 +136,9 @@ pub struct GoliveOptions {
     /// Run the probes (network); off for an offline review.
     pub probes: bool,
     pub probe: ProbeOptions,
+    /// Ask the providers whether the credentials work (network); off with `--no-verify`.
+    pub verify: bool,
+    pub verify_options: VerifyOptions,
     /// Also scan the git history.
     pub git: bool,
     pub now: Option<DateTime<Utc>>,
@@ -147,6 +151,8 @@ impl Default for GoliveOptions {
             load: LoadOptions::default(),
             probes: true,
             probe: ProbeOptions::default(),
+            verify: true,
+            verify_options: VerifyOptions::default(),
             git: false,
             now: None,
         }
@@ -225,6 +231,23 @@ pub fn golive(
         None
     };
 
+    let verifications: Option<Vec<Verification>> = if options.verify {
+        let verified = verify::verify(
+            manifest,
+            &VerifyOptions {
+                environment: env.clone(),
+                load: options.load.clone(),
+                ..options.verify_options.clone()
+            },
+        )?;
+        verified
+            .report
+            .section::<verify::Verifications>()
+            .map(|v| v.0.clone())
+    } else {
+        None
+    };
+
     let mut parts = vec![
         Part {
             command: "check",
@@ -261,10 +284,29 @@ pub fn golive(
         },
     });
 
+    let verify_findings = verifications
+        .as_deref()
+        .map(|v| verify::findings_of(v, manifest.is_production(env)))
+        .unwrap_or_default();
+    parts.push(Part {
+        command: "verify",
+        ran: verifications.is_some(),
+        summary: Summary::of(&verify_findings),
+        note: match &verifications {
+            Some(v) => Some(format!(
+                "{} credential set(s), {} request(s)",
+                v.len(),
+                v.iter().map(|v| v.requests).sum::<usize>()
+            )),
+            None => Some("not run (--no-verify)".into()),
+        },
+    });
+
     let redactor = checked.redactor;
     let mut findings = tag(checked.report.findings, "check");
     findings.extend(tag(scanned.findings, "scan"));
     findings.extend(tag(probe_findings, "probe"));
+    findings.extend(tag(verify_findings, "verify"));
 
     // Accepted risks: active ones take their findings out of the count.
     let mut accepted = Vec::new();
@@ -293,6 +335,7 @@ pub fn golive(
                 env,
                 &findings,
                 probe_results.as_deref(),
+                verifications.as_deref(),
                 &signoffs,
                 now,
             )
@@ -362,6 +405,9 @@ pub fn golive(
     if let Some(results) = probe_results {
         report.set_section(probe::ProbeResults(results));
     }
+    if let Some(results) = verifications {
+        report.set_section(verify::Verifications(results));
+    }
     report.set_section(Decision {
         generated_at: now,
         blocking,
@@ -384,6 +430,7 @@ fn evaluate(
     env: &str,
     findings: &[Finding],
     probes: Option<&[ProbeResult]>,
+    verifications: Option<&[Verification]>,
     signoffs: &Signoffs,
     now: DateTime<Utc>,
 ) -> ItemResult {
@@ -437,7 +484,22 @@ fn evaluate(
         let mut failing = Vec::new();
         let mut unknown = Vec::new();
         for entry in &item.auto {
-            if let Some(name) = entry.strip_prefix("probe:") {
+            if let Some(service) = entry.strip_prefix("verify:") {
+                let of: Vec<&Verification> = verifications
+                    .into_iter()
+                    .flatten()
+                    .filter(|v| v.service == service)
+                    .collect();
+                if verifications.is_none() {
+                    unknown.push(format!("verify `{service}` not run"));
+                } else if of.is_empty() {
+                    unknown.push(format!("nothing of `{service}` to verify in {env}"));
+                } else if of.iter().any(|v| v.status == verify::Status::Fail) {
+                    failing.push(format!("verify `{service}` failed"));
+                } else if of.iter().any(|v| v.status == verify::Status::Unknown) {
+                    unknown.push(format!("verify `{service}` could not tell"));
+                }
+            } else if let Some(name) = entry.strip_prefix("probe:") {
                 match probes.and_then(|ps| ps.iter().find(|p| p.name == name)) {
                     None if probes.is_none() => unknown.push(format!("probe `{name}` not run")),
                     None => unknown.push(format!("probe `{name}` does not apply to {env}")),
@@ -559,6 +621,7 @@ pub fn accept(
         || greenlight_probe::ProbeRule::all()
             .iter()
             .any(|r| r.id() == rule)
+        || greenlight_core::rule::RuleId::get(rule).is_some_and(|r| r.command() == "verify")
         || greenlight_core::detect::Detectors::builtin()
             .get(rule)
             .is_some();

@@ -11,6 +11,7 @@ use greenlight_core::finding::{Report, Severity, Verdict};
 use greenlight_core::redact::Redacted;
 use greenlight_golive::Decision;
 use greenlight_probe::ProbeResults;
+use greenlight_verify::Verifications;
 
 const CSS: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
@@ -317,6 +318,31 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
         for p in probes {
             let status = p.status.as_str();
             let _ = write!(h, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{status}</td><td>{} ms</td></tr>", escape(&p.name), escape(&p.kind), escape(&p.target), p.duration_ms);
+        }
+        h.push_str("</tbody></table>");
+    }
+    if let Some(vs) = report.section::<Verifications>().map(|v| &v.0) {
+        h.push_str("<h2>Verifications</h2><table id=\"verifications\"><thead><tr><th>Service</th><th>Provider</th><th>Credentials</th><th>Status</th><th>Checks</th></tr></thead><tbody>");
+        for v in vs {
+            let creds: Vec<String> = v
+                .credentials
+                .iter()
+                .map(|c| format!("{} {}", c.variable, c.status.as_str()))
+                .collect();
+            let checks: Vec<String> = v
+                .checks
+                .iter()
+                .map(|c| format!("{} {}: {}", c.status.as_str(), c.check, c.message))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&v.service),
+                escape(&v.title),
+                escape(&creds.join(", ")),
+                v.status.as_str(),
+                escape(&checks.join("; "))
+            );
         }
         h.push_str("</tbody></table>");
     }

@@ -9,6 +9,7 @@ use greenlight_core::finding::{Finding, Report, Severity, Verdict};
 use greenlight_core::redact::Redacted;
 use greenlight_golive::Decision;
 use greenlight_probe::ProbeResults;
+use greenlight_verify::Verifications;
 
 fn level(s: Severity) -> Level {
     match s {
@@ -103,6 +104,43 @@ pub fn render_human(report: &Redacted<Report>, project: &str, color: bool) -> St
                 "{status:7}  {:8}  {:width$}  {}  ({} ms)",
                 p.kind, p.name, p.target, p.duration_ms
             );
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(vs) = report.section::<Verifications>().map(|v| &v.0) {
+        let _ = writeln!(out, "── verifications ──");
+        for v in vs {
+            let status = match v.status {
+                greenlight_verify::Status::Pass => "pass",
+                greenlight_verify::Status::Fail => "FAIL",
+                greenlight_verify::Status::Unknown => "unknown",
+            };
+            let creds: Vec<String> = v
+                .credentials
+                .iter()
+                .map(|c| format!("{} {}", c.variable, c.status.as_str()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{status:7}  {} ({})  {}  [{} request(s), {} ms]",
+                v.title,
+                v.service,
+                creds.join(", "),
+                v.requests,
+                v.duration_ms
+            );
+            for c in &v.checks {
+                let _ = writeln!(
+                    out,
+                    "           {:7}  {}: {}",
+                    c.status.as_str(),
+                    c.check,
+                    c.message
+                );
+            }
+            for n in &v.notes {
+                let _ = writeln!(out, "           note: {n}");
+            }
         }
         let _ = writeln!(out);
     }

@@ -30,12 +30,15 @@ fn rule_ids(report: &Report) -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = Vec::new();
     let check = || greenlight_core::rule::rules_of("check").map(|r| r.id());
     let probe = || greenlight_core::rule::rules_of("probe").map(|r| r.id());
+    let verify = || greenlight_core::rule::rules_of("verify").map(|r| r.id());
     match report.command {
         "check" => ids.extend(check()),
         "probe" => ids.extend(probe()),
+        "verify" => ids.extend(verify()),
         "golive" => {
             ids.extend(check());
             ids.extend(probe());
+            ids.extend(verify());
         }
         _ => {}
     }

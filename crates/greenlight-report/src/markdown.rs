@@ -9,6 +9,7 @@ use greenlight_core::finding::{Finding, Report, Verdict};
 use greenlight_core::redact::Redacted;
 use greenlight_golive::Decision;
 use greenlight_probe::ProbeResults;
+use greenlight_verify::Verifications;
 
 /// A table cell: pipes escaped, one line.
 fn cell(text: &str) -> String {
@@ -220,6 +221,36 @@ pub fn render_markdown(report: &Redacted<Report>, project: &str) -> String {
                 p.kind,
                 cell(&p.target),
                 p.duration_ms
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(vs) = report.section::<Verifications>().map(|v| &v.0) {
+        let _ = writeln!(out, "## Verifications\n");
+        let _ = writeln!(
+            out,
+            "| Service | Provider | Credentials | Status | Checks |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for v in vs {
+            let creds: Vec<String> = v
+                .credentials
+                .iter()
+                .map(|c| format!("`{}` {}", c.variable, c.status.as_str()))
+                .collect();
+            let checks: Vec<String> = v
+                .checks
+                .iter()
+                .map(|c| format!("{} {}: {}", c.status.as_str(), c.check, c.message))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&v.service),
+                cell(&v.title),
+                cell(&creds.join(", ")),
+                v.status.as_str(),
+                cell(&checks.join("; "))
             );
         }
         out.push('\n');

@@ -104,7 +104,10 @@ fn account(ctx: &Ctx<'_>) -> Vec<Check> {
         None => vec![Check::unknown(
             check,
             rule("credential-wrong-account"),
-            format!("{} did not say which account the credential belongs to", ctx.provider.title),
+            format!(
+                "{} did not say which account the credential belongs to",
+                ctx.provider.title
+            ),
         )],
     }
 }
@@ -112,7 +115,10 @@ fn account(ctx: &Ctx<'_>) -> Vec<Check> {
 /// Scopes as a list: a JSON array, or a comma- or space-separated string.
 fn scope_list(v: &Value) -> Vec<String> {
     match v {
-        Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect(),
         Value::String(s) => s
             .split([',', ' '])
             .map(str::trim)
@@ -136,7 +142,10 @@ fn scopes(ctx: &Ctx<'_>) -> Vec<Check> {
         return vec![Check::unknown(
             "scopes",
             rule("credential-scope-missing"),
-            format!("{} did not list the credential's scopes", ctx.provider.title),
+            format!(
+                "{} did not list the credential's scopes",
+                ctx.provider.title
+            ),
         )];
     };
     let mut out = Vec::new();
@@ -158,7 +167,11 @@ fn scopes(ctx: &Ctx<'_>) -> Vec<Check> {
                 "{} lacks the scope{} {}",
                 ctx.var(ctx.provider.primary_role()),
                 if missing.len() == 1 { "" } else { "s" },
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -171,7 +184,11 @@ fn scopes(ctx: &Ctx<'_>) -> Vec<Check> {
             .iter()
             .filter(|s| {
                 !required.contains(s)
-                    && ctx.provider.admin_scopes.iter().any(|a| s.starts_with(a.as_str()))
+                    && ctx
+                        .provider
+                        .admin_scopes
+                        .iter()
+                        .any(|a| s.starts_with(a.as_str()))
             })
             .collect(),
     };
@@ -192,8 +209,16 @@ fn scopes(ctx: &Ctx<'_>) -> Vec<Check> {
                 ctx.var(ctx.provider.primary_role()),
                 excess.len(),
                 shown.join(", "),
-                if excess.len() > shown.len() { ", …" } else { "" },
-                if required.is_empty() { "what the app uses".to_owned() } else { required.join(", ") }
+                if excess.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                },
+                if required.is_empty() {
+                    "what the app uses".to_owned()
+                } else {
+                    required.join(", ")
+                }
             ),
         ));
     }
@@ -235,7 +260,8 @@ fn stripe_account_segment(key: &str) -> Option<&str> {
 }
 
 fn stripe_key_pair(ctx: &Ctx<'_>) -> Vec<Check> {
-    let (Some(secret), Some(public)) = (ctx.values.get("key"), ctx.values.get("publishable")) else {
+    let (Some(secret), Some(public)) = (ctx.values.get("key"), ctx.values.get("publishable"))
+    else {
         return Vec::new();
     };
     let check = "stripe.key-pair";
@@ -312,7 +338,10 @@ fn stripe_webhook(ctx: &Ctx<'_>) -> Vec<Check> {
             check,
             r,
             Severity::Critical,
-            format!("the webhook endpoint for {} is registered but {status}", expected.url),
+            format!(
+                "the webhook endpoint for {} is registered but {status}",
+                expected.url
+            ),
         )];
     }
     let events: Vec<&str> = endpoint
@@ -333,7 +362,11 @@ fn stripe_webhook(ctx: &Ctx<'_>) -> Vec<Check> {
             format!(
                 "{} is registered, enabled, and receives {}",
                 expected.url,
-                if expected.events.is_empty() { "events".to_owned() } else { expected.events.join(", ") }
+                if expected.events.is_empty() {
+                    "events".to_owned()
+                } else {
+                    expected.events.join(", ")
+                }
             ),
         )]
     } else {
@@ -373,8 +406,14 @@ fn sendgrid_sender(ctx: &Ctx<'_>) -> Vec<Check> {
             && s.get("verified").and_then(Value::as_bool) == Some(true)
     });
     let authenticated_domain = domains.into_iter().flatten().any(|d| {
-        let name = d.get("domain").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-        domain.as_deref().is_some_and(|s| s == name || s.ends_with(&format!(".{name}")))
+        let name = d
+            .get("domain")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        domain
+            .as_deref()
+            .is_some_and(|s| s == name || s.ends_with(&format!(".{name}")))
             && d.get("valid").and_then(Value::as_bool) == Some(true)
     });
     if verified_sender || authenticated_domain {
@@ -383,7 +422,11 @@ fn sendgrid_sender(ctx: &Ctx<'_>) -> Vec<Check> {
             r,
             format!(
                 "{sender} may send: {}",
-                if authenticated_domain { "its domain is authenticated" } else { "it is a verified sender" }
+                if authenticated_domain {
+                    "its domain is authenticated"
+                } else {
+                    "it is a verified sender"
+                }
             ),
         )]
     } else {
@@ -397,18 +440,19 @@ fn sendgrid_sender(ctx: &Ctx<'_>) -> Vec<Check> {
 }
 
 fn mailchannels_domain(ctx: &Ctx<'_>) -> Vec<Check> {
+    // Without a domain the call is not made, and the credential's check says why.
     let Some(domain) = ctx.expect.domain.as_deref() else {
-        return vec![Check::unknown(
-            "mailchannels.domain",
-            rule("provider-setup-incomplete"),
-            "MailChannels is asked about a sending domain: set verify.domain or verify.sender",
-        )];
+        return Vec::new();
     };
     let r = rule("provider-setup-incomplete");
     let Some(results) = ctx.facts.get("results") else {
         return Vec::new();
     };
-    let verdict = |v: Option<&Value>| v.and_then(|v| v.get("verdict")).and_then(Value::as_str).map(str::to_owned);
+    let verdict = |v: Option<&Value>| {
+        v.and_then(|v| v.get("verdict"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let mut failing = Vec::new();
     let mut unknown = Vec::new();
     for (name, v) in [
@@ -435,13 +479,19 @@ fn mailchannels_domain(ctx: &Ctx<'_>) -> Vec<Check> {
             "mailchannels.domain",
             r,
             ctx.blocking(),
-            format!("{domain} is not ready to send through MailChannels: {}", failing.join(", ")),
+            format!(
+                "{domain} is not ready to send through MailChannels: {}",
+                failing.join(", ")
+            ),
         )]
     } else if !unknown.is_empty() {
         vec![Check::unknown(
             "mailchannels.domain",
             r,
-            format!("MailChannels gave no verdict for {} of {domain}", unknown.join(", ")),
+            format!(
+                "MailChannels gave no verdict for {} of {domain}",
+                unknown.join(", ")
+            ),
         )]
     } else {
         vec![Check::pass(
@@ -483,7 +533,10 @@ fn cloudflare_worker_secrets(ctx: &Ctx<'_>) -> Vec<Check> {
         vec![Check::pass(
             check,
             r,
-            format!("the Worker `{worker}` has all {} secret(s) the manifest declares", ctx.expect.secrets.len()),
+            format!(
+                "the Worker `{worker}` has all {} secret(s) the manifest declares",
+                ctx.expect.secrets.len()
+            ),
         )]
     } else {
         vec![Check::fail(
@@ -510,13 +563,19 @@ fn r2_bucket(ctx: &Ctx<'_>) -> Vec<Check> {
     };
     let names = scope_list(buckets);
     if names.iter().any(|n| n == bucket) {
-        vec![Check::pass("r2.bucket", r, format!("the bucket `{bucket}` exists"))]
+        vec![Check::pass(
+            "r2.bucket",
+            r,
+            format!("the bucket `{bucket}` exists"),
+        )]
     } else {
         vec![Check::fail(
             "r2.bucket",
             r,
             ctx.blocking(),
-            format!("the bucket `{bucket}` does not exist in this account (or the key cannot see it)"),
+            format!(
+                "the bucket `{bucket}` does not exist in this account (or the key cannot see it)"
+            ),
         )]
     }
 }
@@ -545,7 +604,10 @@ fn supabase_roles(ctx: &Ctx<'_>) -> Vec<Check> {
             let (rule_id, what) = if want == "anon" {
                 ("credential-scope-excess", "the anon key carries the role")
             } else {
-                ("credential-scope-missing", "the service key carries the role")
+                (
+                    "credential-scope-missing",
+                    "the service key carries the role",
+                )
             };
             out.push(Check::fail(
                 "supabase.role",
@@ -566,7 +628,10 @@ fn supabase_roles(ctx: &Ctx<'_>) -> Vec<Check> {
                     "supabase.project",
                     rule("credential-wrong-account"),
                     ctx.blocking(),
-                    format!("{} is a key of project `{r}`, not of `{project}` (the URL's)", ctx.var(role)),
+                    format!(
+                        "{} is a key of project `{r}`, not of `{project}` (the URL's)",
+                        ctx.var(role)
+                    ),
                 ));
             }
         }
@@ -583,7 +648,10 @@ fn supabase_roles(ctx: &Ctx<'_>) -> Vec<Check> {
                 "supabase.service-role",
                 rule("credential-scope-missing"),
                 Severity::Critical,
-                format!("{} works but may not use the admin API: it is not a service-role key", ctx.var("service")),
+                format!(
+                    "{} works but may not use the admin API: it is not a service-role key",
+                    ctx.var("service")
+                ),
             ));
         }
     }
@@ -592,13 +660,20 @@ fn supabase_roles(ctx: &Ctx<'_>) -> Vec<Check> {
 
 fn vault_token(ctx: &Ctx<'_>) -> Vec<Check> {
     let mut out = Vec::new();
-    let policies = ctx.facts.get("policies").map(scope_list).unwrap_or_default();
+    let policies = ctx
+        .facts
+        .get("policies")
+        .map(scope_list)
+        .unwrap_or_default();
     if policies.iter().any(|p| p == "root") {
         out.push(Check::fail(
             "vault.policies",
             rule("credential-scope-excess"),
             ctx.blocking(),
-            format!("{} is a root token: give the application a token with its own policy", ctx.var("token")),
+            format!(
+                "{} is a root token: give the application a token with its own policy",
+                ctx.var("token")
+            ),
         ));
     } else if !policies.is_empty() {
         out.push(Check::pass(
@@ -614,13 +689,25 @@ fn vault_token(ctx: &Ctx<'_>) -> Vec<Check> {
                 "vault.ttl",
                 rule("credential-expiring"),
                 Severity::Warning,
-                format!("{} expires in {} h and cannot be renewed", ctx.var("token"), ttl / 3600),
+                format!(
+                    "{} expires in {} h and cannot be renewed",
+                    ctx.var("token"),
+                    ttl / 3600
+                ),
             ));
         } else {
             out.push(Check::pass(
                 "vault.ttl",
                 rule("credential-expiring"),
-                if ttl == 0 { "the token does not expire".to_owned() } else { format!("TTL {} h{}", ttl / 3600, if renewable { ", renewable" } else { "" }) },
+                if ttl == 0 {
+                    "the token does not expire".to_owned()
+                } else {
+                    format!(
+                        "TTL {} h{}",
+                        ttl / 3600,
+                        if renewable { ", renewable" } else { "" }
+                    )
+                },
             ));
         }
     }
@@ -703,7 +790,9 @@ mod tests {
     }
 
     fn statuses(c: &[Check]) -> Vec<(&str, &str)> {
-        c.iter().map(|c| (c.check.as_str(), c.status.as_str())).collect()
+        c.iter()
+            .map(|c| (c.check.as_str(), c.status.as_str()))
+            .collect()
     }
 
     #[test]
@@ -715,28 +804,53 @@ mod tests {
             url: "https://api.shop.io/webhooks/stripe".into(),
             events: vec!["checkout.session.completed".into()],
         });
-        assert_eq!(statuses(&f.run("stripe", "stripe-webhook")), [("stripe.webhook", "pass")]);
-        f.expect.webhook.as_mut().unwrap().events.push("invoice.payment_succeeded".into());
+        assert_eq!(
+            statuses(&f.run("stripe", "stripe-webhook")),
+            [("stripe.webhook", "pass")]
+        );
+        f.expect
+            .webhook
+            .as_mut()
+            .unwrap()
+            .events
+            .push("invoice.payment_succeeded".into());
         let c = f.run("stripe", "stripe-webhook");
         assert_eq!(c[0].status.as_str(), "fail");
-        assert!(c[0].message.contains("invoice.payment_succeeded"), "{}", c[0].message);
+        assert!(
+            c[0].message.contains("invoice.payment_succeeded"),
+            "{}",
+            c[0].message
+        );
         f.expect.webhook.as_mut().unwrap().url = "https://api.shop.io/other".into();
-        assert!(f.run("stripe", "stripe-webhook")[0].message.contains("no webhook endpoint"));
+        assert!(f.run("stripe", "stripe-webhook")[0]
+            .message
+            .contains("no webhook endpoint"));
     }
 
     #[test]
     fn a_wildcard_subscription_covers_every_event() {
         let mut f = Fixture::new(serde_json::json!({"endpoints": [
             {"url": "https://a.io/h", "status": "enabled", "enabled_events": ["*"]}]}));
-        f.expect.webhook = Some(crate::WebhookExpect { url: "https://a.io/h".into(), events: vec!["x.y".into()] });
+        f.expect.webhook = Some(crate::WebhookExpect {
+            url: "https://a.io/h".into(),
+            events: vec!["x.y".into()],
+        });
         assert_eq!(f.run("stripe", "stripe-webhook")[0].status.as_str(), "pass");
     }
 
     #[test]
     fn a_full_access_sendgrid_key_is_excess() {
-        let f = Fixture::new(serde_json::json!({"scopes": ["mail.send", "api_keys.create", "user.profile.read"]}));
+        let f = Fixture::new(
+            serde_json::json!({"scopes": ["mail.send", "api_keys.create", "user.profile.read"]}),
+        );
         let c = f.run("sendgrid", "scopes");
-        assert_eq!(statuses(&c), [("scopes.required", "pass"), ("scopes.least-privilege", "fail")]);
+        assert_eq!(
+            statuses(&c),
+            [
+                ("scopes.required", "pass"),
+                ("scopes.least-privilege", "fail")
+            ]
+        );
         let f = Fixture::new(serde_json::json!({"scopes": ["alerts.read"]}));
         let c = f.run("sendgrid", "scopes");
         assert_eq!(c[0].status.as_str(), "fail");
@@ -748,7 +862,13 @@ mod tests {
         let mut f = Fixture::new(serde_json::json!({"scopes": "repo, admin:org"}));
         f.expect.scopes = Some(vec!["repo".into()]);
         let c = f.run("github", "scopes");
-        assert_eq!(statuses(&c), [("scopes.required", "pass"), ("scopes.least-privilege", "fail")]);
+        assert_eq!(
+            statuses(&c),
+            [
+                ("scopes.required", "pass"),
+                ("scopes.least-privilege", "fail")
+            ]
+        );
         assert!(c[1].message.contains("admin:org"));
     }
 
@@ -763,13 +883,17 @@ mod tests {
 
     #[test]
     fn worker_secrets_missing_are_listed() {
-        let mut f = Fixture::new(serde_json::json!({"secrets": [{"name": "JWT_SECRET", "type": "secret_text"}]}));
+        let mut f = Fixture::new(
+            serde_json::json!({"secrets": [{"name": "JWT_SECRET", "type": "secret_text"}]}),
+        );
         f.expect.worker = Some("api".into());
         f.expect.secrets = vec!["JWT_SECRET".into(), "STRIPE_SECRET_KEY".into()];
         f.values.insert("account".into(), "x".into());
         let c = f.run("cloudflare", "cloudflare-worker-secrets");
         assert_eq!(c[0].status.as_str(), "fail");
-        assert!(c[0].message.contains("STRIPE_SECRET_KEY") && !c[0].message.contains("JWT_SECRET,"));
+        assert!(
+            c[0].message.contains("STRIPE_SECRET_KEY") && !c[0].message.contains("JWT_SECRET,")
+        );
     }
 
     #[test]
@@ -779,17 +903,23 @@ mod tests {
             format!(
                 "{}.{}.sig",
                 b.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
-                b.encode(format!(r#"{{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"{role}"}}"#))
+                b.encode(format!(
+                    r#"{{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"{role}"}}"#
+                ))
             )
         };
         let mut f = Fixture::new(serde_json::json!({}));
         f.values.insert("anon".into(), jwt("service_role"));
-        f.values.insert("project".into(), "abcdefghijklmnopqrst".into());
+        f.values
+            .insert("project".into(), "abcdefghijklmnopqrst".into());
         let c = f.run("supabase", "supabase-roles");
         assert_eq!(c[0].status.as_str(), "fail");
         assert_eq!(c[0].rule.id(), "credential-scope-excess");
         f.values.insert("anon".into(), jwt("anon"));
-        assert_eq!(f.run("supabase", "supabase-roles")[0].status.as_str(), "pass");
+        assert_eq!(
+            f.run("supabase", "supabase-roles")[0].status.as_str(),
+            "pass"
+        );
     }
 
     #[test]
@@ -797,25 +927,45 @@ mod tests {
         let seg = "1Nv0FGQ9RKHgCVdK";
         let tail = "x".repeat(60);
         let mut f = Fixture::new(serde_json::json!({}));
-        f.values.insert("key".into(), format!("sk_live_5{seg}{tail}"));
-        f.values.insert("publishable".into(), format!("pk_live_5{seg}{tail}"));
-        assert_eq!(f.run("stripe", "stripe-key-pair")[0].status.as_str(), "pass");
-        f.values.insert("publishable".into(), format!("pk_live_51Zz0FGQ9RKHgCVdK{tail}"));
-        assert_eq!(f.run("stripe", "stripe-key-pair")[0].status.as_str(), "fail");
-        f.values.insert("publishable".into(), "pk_live_short".into());
-        assert_eq!(f.run("stripe", "stripe-key-pair")[0].status.as_str(), "unknown");
+        f.values
+            .insert("key".into(), format!("sk_live_5{seg}{tail}"));
+        f.values
+            .insert("publishable".into(), format!("pk_live_5{seg}{tail}"));
+        assert_eq!(
+            f.run("stripe", "stripe-key-pair")[0].status.as_str(),
+            "pass"
+        );
+        f.values.insert(
+            "publishable".into(),
+            format!("pk_live_51Zz0FGQ9RKHgCVdK{tail}"),
+        );
+        assert_eq!(
+            f.run("stripe", "stripe-key-pair")[0].status.as_str(),
+            "fail"
+        );
+        f.values
+            .insert("publishable".into(), "pk_live_short".into());
+        assert_eq!(
+            f.run("stripe", "stripe-key-pair")[0].status.as_str(),
+            "unknown"
+        );
     }
 
     #[test]
     fn vault_root_tokens_are_excess() {
         let f = Fixture::new(serde_json::json!({"policies": ["root"], "ttl": 0}));
         let c = f.run("vault", "vault-token");
-        assert_eq!(statuses(&c), [("vault.policies", "fail"), ("vault.ttl", "pass")]);
+        assert_eq!(
+            statuses(&c),
+            [("vault.policies", "fail"), ("vault.ttl", "pass")]
+        );
     }
 
     #[test]
     fn mailchannels_verdicts() {
-        let mut f = Fixture::new(serde_json::json!({"results": {"spf": {"verdict": "passed"}, "domain_lockdown": {"verdict": "failed"}, "dkim": [{"verdict": "passed"}]}}));
+        let mut f = Fixture::new(
+            serde_json::json!({"results": {"spf": {"verdict": "passed"}, "domain_lockdown": {"verdict": "failed"}, "dkim": [{"verdict": "passed"}]}}),
+        );
         f.expect.domain = Some("shop.io".into());
         let c = f.run("mailchannels", "mailchannels-domain");
         assert_eq!(c[0].status.as_str(), "fail");

@@ -78,9 +78,9 @@ impl Endpoints {
     fn lookup(&self, host: &str) -> Option<SocketAddr> {
         self.hosts.iter().find_map(|(pattern, addr)| {
             let hit = match pattern.strip_prefix("*.") {
-                Some(suffix) => host
-                    .strip_suffix(suffix)
-                    .is_some_and(|label| label.ends_with('.') && !label[..label.len() - 1].contains('.')),
+                Some(suffix) => host.strip_suffix(suffix).is_some_and(|label| {
+                    label.ends_with('.') && !label[..label.len() - 1].contains('.')
+                }),
                 None => pattern == host,
             };
             hit.then_some(*addr)
@@ -124,6 +124,9 @@ pub struct Outgoing {
     pub sign: Option<Signing>,
 }
 
+/// Header or query name–value pairs.
+type Pairs = Vec<(String, String)>;
+
 /// A request signature to compute once the authority (host and port) is known.
 pub struct Signing {
     /// `aws-sigv4:SERVICE:REGION` or `pusher`.
@@ -134,7 +137,7 @@ pub struct Signing {
 
 impl Outgoing {
     /// The headers and query to send: the call's, plus the signature's.
-    fn signed(&self, authority: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn signed(&self, authority: &str) -> (Pairs, Pairs) {
         let mut headers = self.headers.clone();
         let mut query = self.query.clone();
         let Some(s) = &self.sign else {
@@ -158,9 +161,21 @@ impl Outgoing {
         let signed = if let Some(rest) = s.scheme.strip_prefix("aws-sigv4:") {
             let (service, region) = rest.split_once(':').unwrap_or((rest, "us-east-1"));
             let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-            crate::sign::aws_sigv4(&req, service, region, value("access_key"), value("secret_key"), &now)
+            crate::sign::aws_sigv4(
+                &req,
+                service,
+                region,
+                value("access_key"),
+                value("secret_key"),
+                &now,
+            )
         } else {
-            crate::sign::pusher(&req, value("key"), value("secret"), chrono::Utc::now().timestamp())
+            crate::sign::pusher(
+                &req,
+                value("key"),
+                value("secret"),
+                chrono::Utc::now().timestamp(),
+            )
         };
         headers.extend(signed.headers);
         query.extend(signed.query);
@@ -236,7 +251,13 @@ impl Client {
         } else {
             let q: Vec<String> = query
                 .iter()
-                .map(|(k, v)| format!("{}={}", crate::sign::uri_encode(k), crate::sign::uri_encode(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        crate::sign::uri_encode(k),
+                        crate::sign::uri_encode(v)
+                    )
+                })
                 .collect();
             format!("https://{authority}{}?{}", req.path, q.join("&"))
         };
@@ -336,7 +357,11 @@ mod tests {
         std::fs::write(&f, "[hosts]\n\"api.stripe.com\" = \"10.0.0.1:443\"\n").unwrap();
         let err = Endpoints::load(&f).unwrap_err();
         assert!(err.contains("not a loopback address"), "{err}");
-        std::fs::write(&f, "[hosts]\n\"api.stripe.com\" = \"127.0.0.1:4443\"\n\"*.supabase.co\" = \"[::1]:5\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "[hosts]\n\"api.stripe.com\" = \"127.0.0.1:4443\"\n\"*.supabase.co\" = \"[::1]:5\"\n",
+        )
+        .unwrap();
         let e = Endpoints::load(&f).unwrap();
         assert_eq!(e.lookup("api.stripe.com").unwrap().port(), 4443);
         assert!(e.lookup("abc.supabase.co").is_some());

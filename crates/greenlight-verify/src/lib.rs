@@ -86,13 +86,36 @@ pub struct Check {
 
 impl Check {
     pub fn pass(check: &str, rule: RuleId, message: impl Into<String>) -> Check {
-        Check { check: check.to_owned(), status: Status::Pass, rule, severity: None, message: message.into() }
+        Check {
+            check: check.to_owned(),
+            status: Status::Pass,
+            rule,
+            severity: None,
+            message: message.into(),
+        }
     }
-    pub fn fail(check: &str, rule: RuleId, severity: Severity, message: impl Into<String>) -> Check {
-        Check { check: check.to_owned(), status: Status::Fail, rule, severity: Some(severity), message: message.into() }
+    pub fn fail(
+        check: &str,
+        rule: RuleId,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Check {
+        Check {
+            check: check.to_owned(),
+            status: Status::Fail,
+            rule,
+            severity: Some(severity),
+            message: message.into(),
+        }
     }
     pub fn unknown(check: &str, rule: RuleId, message: impl Into<String>) -> Check {
-        Check { check: check.to_owned(), status: Status::Unknown, rule, severity: None, message: message.into() }
+        Check {
+            check: check.to_owned(),
+            status: Status::Unknown,
+            rule,
+            severity: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -174,7 +197,12 @@ greenlight_core::section!(Verifications, "verifications");
 impl Verifications {
     /// The verification status of a service (all its providers): for golive's `verify:SERVICE`.
     pub fn status_of(&self, service: &str) -> Option<Status> {
-        let of: Vec<Status> = self.0.iter().filter(|v| v.service == service).map(|v| v.status).collect();
+        let of: Vec<Status> = self
+            .0
+            .iter()
+            .filter(|v| v.service == service)
+            .map(|v| v.status)
+            .collect();
         if of.is_empty() {
             None
         } else if of.contains(&Status::Fail) {
@@ -305,14 +333,18 @@ fn providers_of(
     let formats: Vec<&str> = manifest
         .services
         .get(service)
-        .map(|s| s.vars.values().filter_map(|v| v.format.as_ref().map(|f| f.get_ref().as_str())).collect())
+        .map(|s| {
+            s.vars
+                .values()
+                .filter_map(|v| v.format.as_ref().map(|f| f.get_ref().as_str()))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(spec::providers()
         .iter()
         .filter(|p| {
             p.roles
-                .values()
-                .next()
+                .get(&p.credential)
                 .is_some_and(|r| r.formats.iter().any(|f| formats.contains(&f.as_str())))
         })
         .collect())
@@ -328,10 +360,13 @@ pub fn plan(
     let views = build_views(manifest, environment, env);
     for name in only {
         if !manifest.services.contains_key(name) {
-            let hint = greenlight_core::did_you_mean(name, manifest.services.keys().map(String::as_str))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            return Err(InputError::Usage(format!("no service named `{name}` in the manifest{hint}")));
+            let hint =
+                greenlight_core::did_you_mean(name, manifest.services.keys().map(String::as_str))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+            return Err(InputError::Usage(format!(
+                "no service named `{name}` in the manifest{hint}"
+            )));
         }
     }
     let mut out = Vec::new();
@@ -343,17 +378,33 @@ pub fn plan(
         if spec.enabled == Some(false) {
             continue;
         }
-        if spec.environments.as_ref().is_some_and(|e| !e.iter().any(|e| e == environment)) {
+        if spec
+            .environments
+            .as_ref()
+            .is_some_and(|e| !e.iter().any(|e| e == environment))
+        {
             continue;
         }
         // A service whose condition does not hold in this environment is not used: nothing to ask.
-        let in_service: Vec<_> = views.iter().filter(|v| v.service == Some(service_name.as_str())).collect();
+        let in_service: Vec<_> = views
+            .iter()
+            .filter(|v| v.service == Some(service_name.as_str()))
+            .collect();
         if !in_service.is_empty() && !in_service.iter().any(|v| v.active) {
             continue;
         }
+        let header = format!("[services.{service_name}]");
+        let line = if spec.line > 0 {
+            spec.line
+        } else {
+            manifest
+                .text
+                .find(&header)
+                .map_or(1, |at| manifest.text[..at].matches('\n').count() + 1)
+        };
         let location = Some(Location {
             path: manifest.display_path(),
-            line: spec.line.max(1),
+            line,
             column: 1,
         });
         for provider in providers_of(manifest, service_name, spec.provider.as_deref())? {
@@ -370,7 +421,8 @@ pub fn plan(
                         .filter(|v| v.declaration.is_some())
                         .filter(|v| !in_service_only || v.service == Some(service_name.as_str()))
                         .filter(|v| {
-                            v.format.is_some_and(|f| role.formats.iter().any(|rf| rf == &f.format.id))
+                            v.format
+                                .is_some_and(|f| role.formats.iter().any(|rf| rf == &f.format.id))
                         })
                         .map(|v| v.name)
                         .collect()
@@ -401,12 +453,17 @@ pub fn plan(
                     continue;
                 }
                 if let Some(reason) = view.and_then(|v| v.placeholder) {
-                    problems.push(format!("`{var}` is a placeholder ({reason}): nothing to ask"));
+                    problems.push(format!(
+                        "`{var}` is a placeholder ({reason}): nothing to ask"
+                    ));
                     continue;
                 }
                 if let Some(f) = view.and_then(|v| v.format) {
                     if f.format.validate(value, f.param, &[]).is_err() {
-                        problems.push(format!("`{var}` does not have the shape of a {} (see `check`): not sent", f.format.title));
+                        problems.push(format!(
+                            "`{var}` does not have the shape of a {} (see `check`): not sent",
+                            f.format.title
+                        ));
                         continue;
                     }
                 }
@@ -415,7 +472,8 @@ pub fn plan(
             }
             for (name, d) in &provider.derive {
                 if let Some(v) = values.get(&d.from) {
-                    let re = regex::Regex::new(&d.pattern).expect("validated by the providers test");
+                    let re =
+                        regex::Regex::new(&d.pattern).expect("validated by the providers test");
                     match re.captures(v).and_then(|c| c.get(1)) {
                         Some(m) => {
                             values.insert(name.clone(), m.as_str().to_owned());
@@ -461,14 +519,19 @@ fn expectations(
         match env.interpolate(s) {
             Ok(v) => Some(v),
             Err(missing) => {
-                problem.get_or_insert(format!("verify expects a value from `${{{missing}}}`, which is not set"));
+                problem.get_or_insert(format!(
+                    "verify expects a value from `${{{missing}}}`, which is not set"
+                ));
                 None
             }
         }
     };
     let sender = resolve(&spec.sender);
     let domain = resolve(&spec.domain).or_else(|| {
-        sender.as_deref().and_then(|s| s.rsplit_once('@')).map(|(_, d)| d.to_owned())
+        sender
+            .as_deref()
+            .and_then(|s| s.rsplit_once('@'))
+            .map(|(_, d)| d.to_owned())
     });
     let webhook = spec.webhook.as_ref().and_then(|w| {
         Some(WebhookExpect {
@@ -480,7 +543,11 @@ fn expectations(
     let secrets = match &spec.secrets {
         Some(s) => s.clone(),
         None if worker.is_some() => {
-            let service_vars: Vec<&String> = manifest.services.get(service).map(|s| s.vars.keys().collect()).unwrap_or_default();
+            let service_vars: Vec<&String> = manifest
+                .services
+                .get(service)
+                .map(|s| s.vars.keys().collect())
+                .unwrap_or_default();
             views
                 .iter()
                 .filter(|v| v.declaration.is_some() && v.declared_secret && v.active)
@@ -573,7 +640,6 @@ enum Answered {
     Invalid(String),
     Denied,
     Unknown(String),
-    Skipped,
 }
 
 async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verification {
@@ -591,7 +657,12 @@ async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verific
             if !p.values.contains_key(&role) {
                 continue;
             }
-            if by_role.get(&role).is_some_and(|a| a.iter().any(|a| matches!(a, Answered::Invalid(_)))) {
+            // A credential the provider rejected, or could not judge (rate limited, down), is
+            // not asked again in this run.
+            if by_role.get(&role).is_some_and(|a| {
+                a.iter()
+                    .any(|a| matches!(a, Answered::Invalid(_) | Answered::Unknown(_)))
+            }) {
                 continue;
             }
             if let Some(n) = &call.needs {
@@ -601,7 +672,12 @@ async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verific
             }
             let outcome = match build_request(&p, call) {
                 Err(why) => Answered::Unknown(why),
-                Ok(None) => Answered::Skipped,
+                Ok(None) => Answered::Unknown(format!(
+                    "{} is asked with {}: set it under [services.{}.verify]",
+                    provider.title,
+                    missing_values(&p, call).join(", "),
+                    p.service
+                )),
                 Ok(Some(req)) => {
                     host_shown = Some(req.host.clone());
                     requests += 1;
@@ -625,33 +701,65 @@ async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verific
     }
     let mut checks = Vec::new();
     let mut credentials = Vec::new();
-    let blocking = if production { Severity::Critical } else { Severity::Warning };
+    let blocking = if production {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
     let mut any_invalid = false;
     let roles_judged: Vec<&String> = provider
         .roles
         .keys()
-        .filter(|r| p.values.contains_key(*r) && provider.call.iter().any(|c| provider.call_role(c) == r.as_str()))
+        .filter(|r| {
+            p.values.contains_key(*r)
+                && provider
+                    .call
+                    .iter()
+                    .any(|c| provider.call_role(c) == r.as_str())
+        })
         .collect();
     if let Some(problem) = &p.problem {
-        checks.push(Check::unknown("credential", RuleId::of("credential-unverifiable"), problem.clone()));
+        checks.push(Check::unknown(
+            "credential",
+            RuleId::of("credential-unverifiable"),
+            problem.clone(),
+        ));
         for (role, var) in &p.variables {
-            credentials.push(Credential { role: role.clone(), variable: var.clone(), status: Liveness::Unknown });
+            credentials.push(Credential {
+                role: role.clone(),
+                variable: var.clone(),
+                status: Liveness::Unknown,
+            });
         }
     }
     for role in roles_judged.iter().filter(|_| p.problem.is_none()) {
         let var = p.variables.get(*role).cloned().unwrap_or_default();
         let outcomes = by_role.get(*role).cloned().unwrap_or_default();
         let check_id = format!("credential.{role}");
-        let (status, check) = if let Some(Answered::Invalid(why)) = outcomes.iter().find(|a| matches!(a, Answered::Invalid(_))) {
+        let (status, check) = if let Some(Answered::Invalid(why)) =
+            outcomes.iter().find(|a| matches!(a, Answered::Invalid(_)))
+        {
             any_invalid = true;
             (
                 Liveness::Invalid,
-                Check::fail(&check_id, RuleId::of("credential-invalid"), blocking, format!("{} rejects `{var}`: {why}", provider.title)),
+                Check::fail(
+                    &check_id,
+                    RuleId::of("credential-invalid"),
+                    blocking,
+                    format!("{} rejects `{var}`: {why}", provider.title),
+                ),
             )
-        } else if outcomes.iter().any(|a| matches!(a, Answered::Valid | Answered::Denied)) {
+        } else if outcomes
+            .iter()
+            .any(|a| matches!(a, Answered::Valid | Answered::Denied))
+        {
             (
                 Liveness::Valid,
-                Check::pass(&check_id, RuleId::of("credential-invalid"), format!("{} accepts `{var}`", provider.title)),
+                Check::pass(
+                    &check_id,
+                    RuleId::of("credential-invalid"),
+                    format!("{} accepts `{var}`", provider.title),
+                ),
             )
         } else {
             let why = outcomes
@@ -663,19 +771,37 @@ async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verific
                 .unwrap_or_else(|| "no call could be made with it".to_owned());
             (
                 Liveness::Unknown,
-                Check::unknown(&check_id, RuleId::of("credential-unverifiable"), format!("`{var}` could not be verified: {why}")),
+                Check::unknown(
+                    &check_id,
+                    RuleId::of("credential-unverifiable"),
+                    format!("`{var}` could not be verified: {why}"),
+                ),
             )
         };
-        credentials.push(Credential { role: (*role).clone(), variable: var, status });
+        credentials.push(Credential {
+            role: (*role).clone(),
+            variable: var,
+            status,
+        });
         checks.push(check);
     }
     // Roles that no call judges (a publishable key, an account id) are listed as context.
     for (role, var) in &p.variables {
         if !credentials.iter().any(|c| &c.role == role) {
-            credentials.push(Credential { role: role.clone(), variable: var.clone(), status: Liveness::Unknown });
+            credentials.push(Credential {
+                role: role.clone(),
+                variable: var.clone(),
+                status: Liveness::Unknown,
+            });
         }
     }
-    if p.problem.is_none() && !any_invalid {
+    // The checks beyond "alive" read what the provider said: they run when every credential it
+    // judged is valid (an unknown credential's checks would only repeat "could not tell").
+    let all_valid = credentials
+        .iter()
+        .filter(|c| roles_judged.iter().any(|r| **r == c.role))
+        .all(|c| c.status == Liveness::Valid);
+    if p.problem.is_none() && !any_invalid && all_valid {
         let ctx = checks::Ctx {
             provider,
             facts: &facts,
@@ -690,7 +816,10 @@ async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verific
             checks.extend(checks::run(name, &ctx));
         }
     }
-    let status = if checks.iter().any(|c| c.status == Status::Fail && c.severity != Some(Severity::Recommendation)) {
+    let status = if checks
+        .iter()
+        .any(|c| c.status == Status::Fail && c.severity != Some(Severity::Recommendation))
+    {
         Status::Fail
     } else if checks.is_empty() || checks.iter().any(|c| c.status == Status::Unknown) {
         Status::Unknown
@@ -715,7 +844,20 @@ async fn run_one(p: Planned, client: &http::Client, production: bool) -> Verific
 
 /// The facts a report shows: short scalars and scope lists, not whole listings.
 fn shown_facts(facts: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
-    const SHOWN: &[&str] = &["account", "arn", "charges_enabled", "country", "expires_on", "policies", "renewable", "scopes", "status", "team", "ttl", "type"];
+    const SHOWN: &[&str] = &[
+        "account",
+        "arn",
+        "charges_enabled",
+        "country",
+        "expires_on",
+        "policies",
+        "renewable",
+        "scopes",
+        "status",
+        "team",
+        "ttl",
+        "type",
+    ];
     facts
         .iter()
         .filter(|(k, v)| SHOWN.contains(&k.as_str()) && !v.is_null())
@@ -735,9 +877,29 @@ fn fill(template: &str, p: &Planned, encode: bool) -> Option<String> {
     Some(out)
 }
 
+/// The `{name}`s of a call that have no value.
+fn missing_values(p: &Planned, call: &Call) -> Vec<String> {
+    let texts = std::iter::once(&call.path)
+        .chain(call.headers.values())
+        .chain(call.query.values())
+        .chain(call.form.values())
+        .chain(call.json.values())
+        .chain(call.basic.iter().flatten());
+    let mut out: Vec<String> = texts
+        .flat_map(|t| spec::placeholders(t))
+        .filter(|n| !p.values.contains_key(*n) && p.expect.get(n).is_none())
+        .map(|n| format!("a {n}"))
+        .collect();
+    out.dedup();
+    out
+}
+
 /// A DNS label: what a `{role}` in a host may be.
 fn is_label(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn build_request(p: &Planned, call: &Call) -> Result<Option<http::Outgoing>, String> {
@@ -746,16 +908,27 @@ fn build_request(p: &Planned, call: &Call) -> Result<Option<http::Outgoing>, Str
     let (host, port) = if host_template == "{address}" {
         // Vault: the manifest's own server, https only.
         let address = p.values.get("address").cloned().unwrap_or_default();
-        let url = url::Url::parse(&address).map_err(|_| "the Vault address is not a URL".to_owned())?;
+        let url =
+            url::Url::parse(&address).map_err(|_| "the Vault address is not a URL".to_owned())?;
         if url.scheme() != "https" {
-            return Err(format!("the Vault address is {}://, and a token is only sent over https", url.scheme()));
+            return Err(format!(
+                "the Vault address is {}://, and a token is only sent over https",
+                url.scheme()
+            ));
         }
         (url.host_str().unwrap_or_default().to_owned(), url.port())
     } else {
         for name in spec::placeholders(host_template) {
-            let v = p.values.get(name).cloned().or_else(|| p.expect.get(name)).unwrap_or_default();
+            let v = p
+                .values
+                .get(name)
+                .cloned()
+                .or_else(|| p.expect.get(name))
+                .unwrap_or_default();
             if !is_label(&v) {
-                return Err(format!("the {name} is not a plain DNS label, so no provider host can be built from it"));
+                return Err(format!(
+                    "the {name} is not a plain DNS label, so no provider host can be built from it"
+                ));
             }
         }
         let Some(host) = fill(host_template, p, false) else {
@@ -768,27 +941,38 @@ fn build_request(p: &Planned, call: &Call) -> Result<Option<http::Outgoing>, Str
     };
     let mut query: Vec<(String, String)> = Vec::new();
     for (k, v) in &call.query {
-        let Some(v) = fill(v, p, false) else { return Ok(None) };
+        let Some(v) = fill(v, p, false) else {
+            return Ok(None);
+        };
         query.push((k.clone(), v));
     }
     let mut headers: Vec<(String, String)> = Vec::new();
     for (k, v) in &call.headers {
-        let Some(v) = fill(v, p, false) else { return Ok(None) };
+        let Some(v) = fill(v, p, false) else {
+            return Ok(None);
+        };
         headers.push((k.clone(), v));
     }
     let mut body = Vec::new();
     if !call.form.is_empty() {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &call.form {
-            let Some(v) = fill(v, p, false) else { return Ok(None) };
+            let Some(v) = fill(v, p, false) else {
+                return Ok(None);
+            };
             form.append_pair(k, &v);
         }
         body = form.finish().into_bytes();
-        headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
+        headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
     } else if !call.json.is_empty() {
         let mut obj = serde_json::Map::new();
         for (k, v) in &call.json {
-            let Some(v) = fill(v, p, false) else { return Ok(None) };
+            let Some(v) = fill(v, p, false) else {
+                return Ok(None);
+            };
             obj.insert(k.clone(), Value::String(v));
         }
         body = serde_json::to_vec(&obj).expect("serialisable");
@@ -836,8 +1020,14 @@ fn judge(call: &Call, a: &http::Answer, facts: &mut BTreeMap<String, Value>) -> 
     }
     if let Some(body) = &json {
         if let Some(pred) = call.invalid_if.iter().find(|p| p.holds(body)) {
-            let said = body.pointer(&pred.pointer).map(short).unwrap_or_else(|| "nothing".into());
-            return Answered::Invalid(format!("the answer says {} = {said}", pred.pointer.trim_start_matches('/')));
+            let said = body
+                .pointer(&pred.pointer)
+                .map(short)
+                .unwrap_or_else(|| "nothing".into());
+            return Answered::Invalid(format!(
+                "the answer says {} = {said}",
+                pred.pointer.trim_start_matches('/')
+            ));
         }
     } else if !call.invalid_if.is_empty() {
         return Answered::Unknown("the answer is not JSON".into());
@@ -872,16 +1062,38 @@ fn short(v: &Value) -> String {
     s.chars().take(60).collect()
 }
 
-/// The provider's reason for a rejection, from the usual places in an error body.
+/// The provider's reason for a rejection, from the usual places in an error body: its code
+/// (`invalid_grant`, `invalid_auth`) and its message.
 fn describe_rejection(status: u16, json: Option<&Value>) -> String {
-    let reason = json.and_then(|j| {
-        ["/error/message", "/error_description", "/message", "/error", "/errors/0/message", "/errors/0/code"]
-            .iter()
-            .find_map(|p| j.pointer(p).and_then(Value::as_str).map(str::to_owned))
-    });
-    match reason {
-        Some(r) => format!("{status}, \"{}\"", r.chars().take(120).collect::<String>()),
-        None => format!("{status}"),
+    let first = |pointers: &[&str]| {
+        json.and_then(|j| {
+            pointers.iter().find_map(|p| {
+                j.pointer(p)
+                    .and_then(Value::as_str)
+                    .map(|s| s.chars().take(120).collect::<String>())
+            })
+        })
+    };
+    let code = first(&[
+        "/error",
+        "/error/code",
+        "/error/type",
+        "/errors/0/code",
+        "/code",
+    ]);
+    let message = first(&[
+        "/error/message",
+        "/error_description",
+        "/message",
+        "/errors/0/message",
+        "/errors/0",
+        "/msg",
+    ]);
+    match (code, message) {
+        (Some(c), Some(m)) => format!("{status} {c}, \"{m}\""),
+        (Some(c), None) => format!("{status} {c}"),
+        (None, Some(m)) => format!("{status}, \"{m}\""),
+        (None, None) => status.to_string(),
     }
 }
 
@@ -910,16 +1122,21 @@ pub fn findings_of(results: &[Verification], production: bool) -> Vec<Finding> {
         for c in &v.checks {
             let (rule, severity, message) = match c.status {
                 Status::Pass => continue,
-                Status::Fail => (c.rule, c.severity.unwrap_or(c.rule.severity()), c.message.clone()),
+                Status::Fail => (
+                    c.rule,
+                    c.severity.unwrap_or(c.rule.severity()),
+                    c.message.clone(),
+                ),
                 Status::Unknown => {
                     let r = RuleId::of("credential-unverifiable");
-                    (r, r.severity(), format!("{}: could not tell: {}", c.check, c.message))
+                    (
+                        r,
+                        r.severity(),
+                        format!("{}: could not tell: {}", c.check, c.message),
+                    )
                 }
             };
-            let variable = v
-                .credentials
-                .first()
-                .map(|c| c.variable.clone());
+            let variable = v.credentials.first().map(|c| c.variable.clone());
             out.push(Finding {
                 rule,
                 severity,

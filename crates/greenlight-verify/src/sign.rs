@@ -149,13 +149,15 @@ pub fn pusher(req: &Request<'_>, key: &str, secret: &str, timestamp: i64) -> Sig
         .join("&");
     let to_sign = format!("{}\n{}\n{joined}", req.method, req.path);
     let signature = to_hex(&hmac(secret.as_bytes(), to_sign.as_bytes()));
-    let mut out = Signed::default();
-    out.query = query
+    let mut query: Vec<(String, String)> = query
         .into_iter()
         .filter(|(k, _)| k.starts_with("auth_"))
         .collect();
-    out.query.push(("auth_signature".into(), signature));
-    out
+    query.push(("auth_signature".into(), signature));
+    Signed {
+        headers: Vec::new(),
+        query,
+    }
 }
 
 #[cfg(test)]
@@ -197,9 +199,22 @@ mod tests {
             headers: &[],
             body: b"",
         };
-        let s = pusher(&req, "278d425bdf160c739803", "7ad3773142a6692b25b8", 1353088179);
+        let s = pusher(
+            &req,
+            "278d425bdf160c739803",
+            "7ad3773142a6692b25b8",
+            1353088179,
+        );
         let names: Vec<&str> = s.query.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["auth_key", "auth_timestamp", "auth_version", "auth_signature"]);
+        assert_eq!(
+            names,
+            [
+                "auth_key",
+                "auth_timestamp",
+                "auth_version",
+                "auth_signature"
+            ]
+        );
         let expected = to_hex(&hmac(
             b"7ad3773142a6692b25b8",
             b"GET\n/apps/3/channels\nauth_key=278d425bdf160c739803&auth_timestamp=1353088179&auth_version=1.0",

@@ -29,6 +29,8 @@ pub struct Provider {
     /// The pinned API host; `None` for providers greenlight cannot ask.
     #[serde(default)]
     pub host: Option<String>,
+    /// The main credential's role.
+    pub credential: String,
     pub roles: IndexMap<String, Role>,
     #[serde(default)]
     pub derive: IndexMap<String, Derive>,
@@ -125,9 +127,7 @@ impl Predicate {
             return v != Some(e);
         }
         if let Some(e) = &self.contains {
-            return v
-                .and_then(|v| v.as_array())
-                .is_some_and(|a| a.contains(e));
+            return v.and_then(|v| v.as_array()).is_some_and(|a| a.contains(e));
         }
         false
     }
@@ -135,7 +135,7 @@ impl Predicate {
 
 impl Provider {
     pub fn primary_role(&self) -> &str {
-        self.roles.keys().next().map(String::as_str).unwrap_or("")
+        &self.credential
     }
 
     pub fn call_role<'a>(&'a self, call: &'a Call) -> &'a str {
@@ -174,39 +174,61 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 pub const EXPECTATIONS: &[&str] = &["worker", "domain", "sender", "bucket", "webhook", "account"];
 
 /// Every rule that keeps `providers.toml` safe and consistent; the list of what is wrong.
-pub fn validate(providers: &[Provider], is_secret_format: impl Fn(&str) -> Option<bool>) -> Vec<String> {
+pub fn validate(
+    providers: &[Provider],
+    is_secret_format: impl Fn(&str) -> Option<bool>,
+) -> Vec<String> {
     let mut problems = Vec::new();
-    let host_re = Regex::new(r"^(?:\{[a-z_]+\}|[a-z0-9-]+(?:\{[a-z_]+\})?)(?:\.[a-z0-9-]+)+$|^\{address\}$").expect("valid");
+    let host_re =
+        Regex::new(r"^(?:\{[a-z_]+\}|[a-z0-9-]+(?:\{[a-z_]+\})?)(?:\.[a-z0-9-]+)+$|^\{address\}$")
+            .expect("valid");
     let mut ids = std::collections::HashSet::new();
     for p in providers {
         if !ids.insert(&p.id) {
             problems.push(format!("{}: duplicate id", p.id));
         }
-        if p.roles.is_empty() {
-            problems.push(format!("{}: no roles", p.id));
+        if !p.roles.contains_key(&p.credential) {
+            problems.push(format!(
+                "{}: credential `{}` is not one of its roles",
+                p.id, p.credential
+            ));
         }
         let secret_role = |r: &str| -> bool {
             p.roles.get(r).is_some_and(|role| {
                 role.formats.is_empty()
-                    || role.formats.iter().any(|f| is_secret_format(f) != Some(false))
+                    || role
+                        .formats
+                        .iter()
+                        .any(|f| is_secret_format(f) != Some(false))
             })
         };
         for (name, role) in &p.roles {
             for f in &role.formats {
                 if is_secret_format(f).is_none() {
-                    problems.push(format!("{}: role `{name}` names unknown format `{f}`", p.id));
+                    problems.push(format!(
+                        "{}: role `{name}` names unknown format `{f}`",
+                        p.id
+                    ));
                 }
             }
         }
         for (name, d) in &p.derive {
             if !p.roles.contains_key(&d.from) {
-                problems.push(format!("{}: derive `{name}` from unknown role `{}`", p.id, d.from));
+                problems.push(format!(
+                    "{}: derive `{name}` from unknown role `{}`",
+                    p.id, d.from
+                ));
             }
             if Regex::new(&d.pattern).is_err() {
-                problems.push(format!("{}: derive `{name}` pattern does not compile", p.id));
+                problems.push(format!(
+                    "{}: derive `{name}` pattern does not compile",
+                    p.id
+                ));
             }
         }
-        let known = |n: &str| p.roles.contains_key(n) || p.derive.contains_key(n) || EXPECTATIONS.contains(&n);
+        let known = |n: &str| {
+            p.roles.contains_key(n) || p.derive.contains_key(n) || EXPECTATIONS.contains(&n)
+        };
         match (&p.host, &p.unverifiable) {
             (None, None) => problems.push(format!("{}: neither host nor unverifiable", p.id)),
             (Some(_), Some(_)) => problems.push(format!("{}: both host and unverifiable", p.id)),
@@ -219,7 +241,10 @@ pub fn validate(providers: &[Provider], is_secret_format: impl Fn(&str) -> Optio
                 }
                 for ph in placeholders(h) {
                     if !known(ph) || secret_role(ph) {
-                        problems.push(format!("{}: host uses `{{{ph}}}`, which is not a non-secret role", p.id));
+                        problems.push(format!(
+                            "{}: host uses `{{{ph}}}`, which is not a non-secret role",
+                            p.id
+                        ));
                     }
                 }
                 if p.call.is_empty() {
@@ -234,11 +259,17 @@ pub fn validate(providers: &[Provider], is_secret_format: impl Fn(&str) -> Optio
                 problems.push(format!("{} {}: unknown role `{role}`", p.id, c.id));
             }
             if !matches!(c.method.as_str(), "GET" | "POST") {
-                problems.push(format!("{} {}: method {} (GET or a read-only POST only)", p.id, c.id, c.method));
+                problems.push(format!(
+                    "{} {}: method {} (GET or a read-only POST only)",
+                    p.id, c.id, c.method
+                ));
             }
             for ph in placeholders(&c.path) {
                 if !known(ph) || secret_role(ph) {
-                    problems.push(format!("{} {}: path uses `{{{ph}}}`, which is not a non-secret value", p.id, c.id));
+                    problems.push(format!(
+                        "{} {}: path uses `{{{ph}}}`, which is not a non-secret value",
+                        p.id, c.id
+                    ));
                 }
             }
             let values = c
@@ -301,16 +332,30 @@ mod tests {
         p.host = Some("{key}.stripe.com".into());
         p.call[0].path = "/v1/{key}".into();
         let problems = validate(&[p], secret_of);
-        assert!(problems.iter().any(|m| m.contains("host uses `{key}`")), "{problems:?}");
-        assert!(problems.iter().any(|m| m.contains("path uses `{key}`")), "{problems:?}");
+        assert!(
+            problems.iter().any(|m| m.contains("host uses `{key}`")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|m| m.contains("path uses `{key}`")),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn a_host_must_be_a_fixed_name() {
         let mut p = provider("openai").unwrap().clone();
-        for bad in ["api.openai.com/evil", "{key}", "API.openai.com", "127.0.0.1:80"] {
+        for bad in [
+            "api.openai.com/evil",
+            "{key}",
+            "API.openai.com",
+            "127.0.0.1:80",
+        ] {
             p.host = Some(bad.into());
-            assert!(!validate(std::slice::from_ref(&p), secret_of).is_empty(), "{bad}");
+            assert!(
+                !validate(std::slice::from_ref(&p), secret_of).is_empty(),
+                "{bad}"
+            );
         }
     }
 

@@ -9,6 +9,7 @@
 //! | `check`, `rules`, `lifecycle` | `greenlight-check` | the rules and the configuration lifecycle |
 //! | `scan` | `greenlight-scan` | the walker, git history, baselines (and the detectors, from core) |
 //! | `probe` | `greenlight-probe` | live checks (tokio, rustls, database clients) |
+//! | `verify` | `greenlight-verify` | asking providers whether credentials work (reqwest, rustls) |
 //! | `golive` | `greenlight-golive` | the go/no-go decision |
 //! | `report` | `greenlight-report` | the renderers |
 //!
@@ -29,6 +30,7 @@ pub use greenlight_check::{check, lifecycle, rules};
 pub use greenlight_golive as golive;
 pub use greenlight_probe as probe;
 pub use greenlight_report as report;
+pub use greenlight_verify as verify;
 
 /// The scan: the walker and history (`greenlight-scan`) with the detectors it runs (core).
 pub mod scan {

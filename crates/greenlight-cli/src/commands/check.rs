@@ -26,6 +26,11 @@ pub struct Args {
     /// Measure rotation ages against this time (RFC 3339) instead of now.
     #[arg(long, hide = true)]
     pub now: Option<String>,
+    /// Also ask each credential's provider whether it works (network; `greenlight verify`).
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub network: super::verify::NetworkArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
@@ -35,6 +40,8 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         format,
         process_env,
         now,
+        verify,
+        network,
     } = args;
     let manifest = Manifest::load(&manifest)?;
     let now = now
@@ -43,15 +50,35 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
                 .map_err(|_| InputError::Usage(format!("--now `{n}` is not an RFC 3339 date-time")))
         })
         .transpose()?;
+    let load = LoadOptions {
+        process_env,
+        no_expand: false,
+    };
+    let verify_options = verify
+        .then(|| network.options(&environment, load.clone()))
+        .transpose()?;
     let options = CheckOptions {
         environment,
-        load: LoadOptions {
-            process_env,
-            no_expand: false,
-        },
+        load,
         now,
     };
-    let report = check(&manifest, &options)?.sealed();
+    let checked = check(&manifest, &options)?;
+    let report = match verify_options {
+        None => checked.sealed(),
+        Some(vo) => {
+            let verified = greenlight::verify::verify(&manifest, &vo)?;
+            let mut report = checked.report;
+            let verifications = verified
+                .report
+                .section::<greenlight::verify::Verifications>()
+                .cloned();
+            report.add_findings(verified.report.findings);
+            if let Some(v) = verifications {
+                report.set_section(v);
+            }
+            checked.redactor.seal(report)
+        }
+    };
     let text = render(&report, &manifest.project.name, format);
     emit(&text);
     Ok(exit_code(report.verdict))

@@ -23,6 +23,12 @@ pub struct Args {
     /// Leave the probes out (an offline review: probe-based checklist items are unknown).
     #[arg(long)]
     pub no_probe: bool,
+    /// Do not ask the providers about the credentials (verification-based checklist items are
+    /// unknown).
+    #[arg(long)]
+    pub no_verify: bool,
+    #[command(flatten)]
+    pub network: super::verify::NetworkArgs,
     /// Also scan the git history.
     #[arg(long)]
     pub git: bool,
@@ -61,6 +67,12 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             now,
         )?;
     }
+    let verify_options = if args.no_verify {
+        Default::default()
+    } else {
+        args.network
+            .options(&args.environment, LoadOptions::default())?
+    };
     let options = greenlight::golive::GoliveOptions {
         environment: args.environment,
         load: LoadOptions::default(),
@@ -70,6 +82,8 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             connect_timeout: parse_duration_arg("--connect-timeout", &args.connect_timeout)?,
             ..Default::default()
         },
+        verify: !args.no_verify,
+        verify_options,
         git: args.git,
         now: Some(now),
     };

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod scan;
 pub mod signoff;
 pub mod template;
+pub mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

@@ -140,6 +140,7 @@ fn no_output_contains_a_planted_secret() {
                     dir.path(),
                     &[
                         "golive",
+                        "--no-verify",
                         "--env",
                         env,
                         "--no-probe",

@@ -25,6 +25,7 @@ fn golive(dir: &Path, env: &str, format: &str) -> crate::support::Run {
         dir,
         &[
             "golive",
+            "--no-verify",
             "--env",
             env,
             "--no-probe",
@@ -206,6 +207,7 @@ fn the_html_report_renders_in_headless_chromium() {
             dir.path(),
             &[
                 "golive",
+                "--no-verify",
                 "--env",
                 env,
                 "--no-probe",
@@ -285,7 +287,15 @@ fn json_and_sarif_of_every_command_validate() {
         for env in environments(dir.path()) {
             for args in [
                 vec!["check", "--env", &env, "--now", NOW],
-                vec!["golive", "--env", &env, "--no-probe", "--now", NOW],
+                vec![
+                    "golive",
+                    "--no-verify",
+                    "--env",
+                    &env,
+                    "--no-probe",
+                    "--now",
+                    NOW,
+                ],
             ] {
                 let mut json = args.clone();
                 json.extend(["--format", "json"]);
@@ -322,7 +332,15 @@ fn every_command_takes_every_format() {
             vec!["check", "--env", "broken", "--now", NOW],
             vec!["scan", "."],
             vec!["probe", "--env", "broken", "--only", "none"],
-            vec!["golive", "--env", "broken", "--no-probe", "--now", NOW],
+            vec![
+                "golive",
+                "--no-verify",
+                "--env",
+                "broken",
+                "--no-probe",
+                "--now",
+                NOW,
+            ],
         ] {
             let mut all = args.clone();
             all.extend(["--format", format]);
@@ -451,6 +469,7 @@ fn signoffs_round_trip_go_stale_and_reject_tampering() {
         dir.path(),
         &[
             "golive",
+            "--no-verify",
             "--env",
             "production",
             "--no-probe",
@@ -505,6 +524,7 @@ fn accepted_risks_are_recorded_shown_and_expire() {
         dir.path(),
         &[
             "golive",
+            "--no-verify",
             "--env",
             "broken",
             "--no-probe",
@@ -553,6 +573,7 @@ fn accepted_risks_are_recorded_shown_and_expire() {
         dir.path(),
         &[
             "golive",
+            "--no-verify",
             "--env",
             "broken",
             "--no-probe",
@@ -578,6 +599,7 @@ fn accepted_risks_are_recorded_shown_and_expire() {
             dir.path(),
             &[
                 "golive",
+                "--no-verify",
                 "--env",
                 "broken",
                 "--no-probe",

@@ -161,6 +161,7 @@ fn outputs(dir: &Path, corpus: &[(String, String)]) -> Vec<(String, String)> {
         runs.push(args(&["check", "--env", "production", "--format", f]));
         runs.push(args(&[
             "golive",
+            "--no-verify",
             "--env",
             "production",
             "--no-probe",

@@ -7,6 +7,8 @@ mod golive;
 mod leaks;
 mod lifecycle;
 mod probe;
+mod providers;
 mod scan;
 mod servers;
 mod support;
+mod verify;
