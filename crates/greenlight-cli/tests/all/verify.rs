@@ -204,6 +204,7 @@ fn verify_json(dir: &Path, env: &str, extra: &[&str]) -> (i32, serde_json::Value
     ];
     args.extend_from_slice(extra);
     let out = run(dir, &args);
+    crate::golive::assert_valid_report(&format!("verify {env}"), &out.stdout);
     let json = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|err| panic!("{err}: {}\n{}", out.stdout, out.stderr));
     (out.code, json, out.stderr)
@@ -463,6 +464,7 @@ fn verify_asks_each_provider_and_reports_what_is_wrong() {
             &endpoints,
         ],
     );
+    crate::golive::assert_valid_report("check --verify", &out.stdout);
     let checked: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(checked["verifications"].is_array());
     assert!(checked["findings"]
