@@ -31,6 +31,9 @@ pub struct Endpoints {
     pub hosts: Vec<(String, SocketAddr)>,
     /// A PEM CA the emulators' certificates chain to.
     pub ca_pem: Option<Vec<u8>>,
+    /// Refuse every host the file does not map (other than loopback addresses): a test can then
+    /// never reach a real provider, whatever the manifest names.
+    pub only: bool,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +41,8 @@ pub struct Endpoints {
 struct EndpointsFile {
     #[serde(default)]
     ca: Option<String>,
+    #[serde(default)]
+    only: bool,
     hosts: indexmap::IndexMap<String, String>,
 }
 
@@ -68,7 +73,11 @@ impl Endpoints {
             }
             None => None,
         };
-        Ok(Endpoints { hosts, ca_pem })
+        Ok(Endpoints {
+            hosts,
+            ca_pem,
+            only: file.only,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -243,6 +252,18 @@ impl Client {
 
     /// Sends the request; on 429 waits `Retry-After` once when it fits in the timeout.
     pub async fn send(&self, req: &Outgoing) -> Result<Answer, Failure> {
+        if self.endpoints.only
+            && self.endpoints.lookup(&req.host).is_none()
+            && !req
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+        {
+            return Err(Failure(format!(
+                "{} is not in the endpoints file, which allows no other host",
+                req.host
+            )));
+        }
         let client = self.client_for(&req.host)?;
         let authority = self.authority(&req.host, req.port);
         let (headers, query) = req.signed(&authority);

@@ -147,7 +147,7 @@ const HOSTS: &[(&str, &str)] = &[
     ("*.r2.cloudflarestorage.com", "*.r2.cloudflarestorage.com"),
     ("sts.amazonaws.com", "sts.amazonaws.com"),
     ("*.supabase.co", "*.supabase.co"),
-    ("api-eu.pusher.com", "api-eu.pusher.com"),
+    ("*.pusher.com", "*.pusher.com"),
     ("api.github.com", "api.github.com"),
     ("slack.com", "slack.com"),
     ("api.twilio.com", "api.twilio.com"),
@@ -198,7 +198,9 @@ fn start() -> Emulators {
         .unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let mut ports = HashMap::new();
-    let mut file = String::from("# provider emulators (tests only)\nca = \"ca.pem\"\n\n[hosts]\n");
+    let mut file = String::from(
+        "# provider emulators (tests only)\nca = \"ca.pem\"\nonly = true\n\n[hosts]\n",
+    );
     for (host, cert_name) in HOSTS {
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -441,7 +443,7 @@ fn respond(r: &Recorded) -> Answer {
                 _ => json(404, serde_json::json!({})),
             }
         }
-        "api-eu.pusher.com" => {
+        "*.pusher.com" => {
             let q: Vec<(String, String)> = url::form_urlencoded::parse(r.query.as_bytes()).into_owned().collect();
             let sig = q.iter().find(|(k, _)| k == "auth_signature").map(|(_, v)| v.clone()).unwrap_or_default();
             let mut rest: Vec<&(String, String)> = q.iter().filter(|(k, _)| k != "auth_signature").collect();
