@@ -151,6 +151,41 @@ fn no_output_contains_a_planted_secret() {
                     ],
                 ));
             }
+            // `verify` against the provider emulators (some echo the credential they reject,
+            // as a provider's error may): every format, and `check --verify`.
+            let endpoints = crate::providers::emulators()
+                .endpoints
+                .display()
+                .to_string();
+            for format in [
+                "human", "json", "sarif", "markdown", "html", "junit", "github",
+            ] {
+                outputs.push(run(
+                    dir.path(),
+                    &[
+                        "verify",
+                        "--env",
+                        env,
+                        "--format",
+                        format,
+                        "--provider-endpoints",
+                        &endpoints,
+                    ],
+                ));
+            }
+            outputs.push(run(
+                dir.path(),
+                &[
+                    "check",
+                    "--verify",
+                    "--env",
+                    env,
+                    "--format",
+                    "json",
+                    "--provider-endpoints",
+                    &endpoints,
+                ],
+            ));
             for format in ["dotenv", "json", "shell"] {
                 outputs.push(run(dir.path(), &["env", "--env", env, "--format", format]));
             }
