@@ -48,6 +48,9 @@ pub struct Finding {
     /// In `golive`: the command that produced the finding (check, scan or probe).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<&'static str>,
+    /// With `scan --verify`: what the secret's provider said of it (`live`, `invalid`, `unknown`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<&'static str>,
     #[serde(skip)]
     pub help: Option<String>,
     #[serde(skip)]

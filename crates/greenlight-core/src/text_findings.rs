@@ -44,6 +44,22 @@ fn is_lock_file(name: &str) -> bool {
 
 /// Turns the hits of one text into findings.
 pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
+    findings_with_secrets(path, text, hits)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// A finding with the secret it found and the catalog format it was checked against: for
+/// `scan --verify`, which asks the secret's provider. The secret never goes into the finding.
+pub struct Held {
+    pub secret: String,
+    pub detector: &'static str,
+    pub format: Option<&'static str>,
+}
+
+/// Like [`findings_in_text`], each finding with what it found.
+pub fn findings_with_secrets(path: &str, text: &[u8], hits: &[Hit]) -> Vec<(Finding, Held)> {
     let mut out = Vec::new();
     for hit in hits {
         let line_start = text[..hit.secret.start]
@@ -90,7 +106,7 @@ pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
             Some(crate::catalog::Mode::Live) => " (live mode)",
             None => "",
         };
-        out.push(Finding {
+        let finding = Finding {
             rule: RuleId::from_meta(&hit.detector.meta),
             severity: hit.severity,
             message: format!("{}{mode} in {path}:{line_no}", hit.detector.title),
@@ -107,12 +123,21 @@ pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
             fingerprint: Some(fingerprint(hit.detector.id, path, &secret, &line_text)),
             source: None,
             probe: None,
+            verification: None,
             help: None,
             snippet: Some(Snippet {
                 line_text: line_text.trim_end_matches('\r').to_owned(),
                 columns,
             }),
-        });
+        };
+        out.push((
+            finding,
+            Held {
+                secret,
+                detector: hit.detector.id,
+                format: hit.detector.format.map(|f| f.id.as_str()),
+            },
+        ));
     }
     out
 }
@@ -157,6 +182,14 @@ pub fn fingerprint(rule: &str, path: &str, secret: &str, masked_line: &str) -> S
 
 /// Scans one byte buffer as a file of `path`.
 pub fn scan_bytes(path: &str, bytes: &[u8]) -> Vec<Finding> {
+    scan_bytes_with_secrets(path, bytes)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// Like [`scan_bytes`], each finding with what it found.
+pub fn scan_bytes_with_secrets(path: &str, bytes: &[u8]) -> Vec<(Finding, Held)> {
     let name = Path::new(path)
         .file_name()
         .and_then(|n| n.to_str())
@@ -169,7 +202,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Vec<Finding> {
         Generic::On
     };
     let hits = Detectors::builtin().scan(bytes, generic);
-    findings_in_text(path, bytes, &hits)
+    findings_with_secrets(path, bytes, &hits)
 }
 
 /// Program source, where an unquoted value after `name:` or `name =` is a type or an

@@ -615,6 +615,7 @@ pub fn findings_of(results: &[ProbeResult]) -> Vec<Finding> {
                 fingerprint: None,
                 source: None,
                 probe: Some(r.name.clone()),
+                verification: None,
                 help: None,
                 snippet: None,
             });

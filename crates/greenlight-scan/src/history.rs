@@ -13,7 +13,10 @@ use std::path::Path;
 use git2::{DiffOptions, Oid, Repository, Sort};
 use rayon::prelude::*;
 
-use super::{is_binary, scan_bytes, Progress, ScanOptions, ScanResult, Skipped};
+use super::{
+    is_binary, scan_bytes, scan_bytes_with_secrets, Held, Progress, ScanOptions, ScanResult,
+    Skipped,
+};
 
 struct Introduced {
     order: usize,
@@ -121,7 +124,7 @@ pub(super) fn scan_history(
     list.sort_by_key(|(_, i)| i.order);
     let scanned: Vec<(
         usize,
-        Result<Vec<greenlight_core::finding::Finding>, Skipped>,
+        Result<Vec<(greenlight_core::finding::Finding, Option<Held>)>, Skipped>,
         u64,
     )> = list
         .par_iter()
@@ -167,8 +170,18 @@ pub(super) fn scan_history(
                     return (intro.order, Ok(Vec::new()), 0);
                 }
                 progress(content.len() as u64);
-                let mut found = scan_bytes(&path, content);
-                for f in &mut found {
+                let mut found: Vec<(_, Option<Held>)> = if options.keep_secrets {
+                    scan_bytes_with_secrets(&path, content)
+                        .into_iter()
+                        .map(|(f, h)| (f, Some(h)))
+                        .collect()
+                } else {
+                    scan_bytes(&path, content)
+                        .into_iter()
+                        .map(|f| (f, None))
+                        .collect()
+                };
+                for (f, _) in &mut found {
                     f.commit = Some(intro.commit.to_string());
                     f.author = Some(intro.author.clone());
                 }
@@ -184,7 +197,10 @@ pub(super) fn scan_history(
         match outcome {
             Ok(found) => {
                 result.summary.blobs_scanned += 1;
-                for f in found {
+                for (f, held) in found {
+                    if let (Some(h), Some(fp)) = (held, f.fingerprint.clone()) {
+                        result.held.insert(fp, h);
+                    }
                     // One finding per secret: the first blob (in history order) that holds it.
                     let key = (
                         f.rule.id().to_owned(),

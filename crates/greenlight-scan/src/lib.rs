@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 pub use greenlight_core::detect::{Detector, Detectors, Generic, Hit};
-pub use greenlight_core::text_findings::{findings_in_text, fingerprint, scan_bytes};
+pub use greenlight_core::text_findings::{
+    findings_in_text, fingerprint, scan_bytes, scan_bytes_with_secrets, Held,
+};
 
 use greenlight_core::finding::Finding;
 
@@ -38,6 +40,9 @@ pub struct ScanOptions {
     pub exclude_paths: Vec<String>,
     /// Rule ids not to report.
     pub exclude_rules: Vec<String>,
+    /// Keep each finding's secret in [`ScanResult::held`] (for `scan --verify`); off by default,
+    /// so that a scan holds no secret longer than it takes to mask it.
+    pub keep_secrets: bool,
 }
 
 impl Default for ScanOptions {
@@ -50,6 +55,7 @@ impl Default for ScanOptions {
             history_only: false,
             exclude_paths: Vec::new(),
             exclude_rules: Vec::new(),
+            keep_secrets: false,
         }
     }
 }
@@ -75,10 +81,12 @@ greenlight_core::redact_fields!(ScanSummary { skipped });
 // The envelope's `scan` entry: what was read and what was skipped (and why).
 greenlight_core::section!(ScanSummary, "scan");
 
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct ScanResult {
     pub findings: Vec<Finding>,
     pub summary: ScanSummary,
+    /// With `keep_secrets`: what each finding found, by its fingerprint.
+    pub held: std::collections::HashMap<String, Held>,
 }
 
 /// Progress reporting: bytes scanned so far.
@@ -150,6 +158,7 @@ fn scan_files(options: &ScanOptions, progress: Progress<'_>, result: &mut ScanRe
         .filter_entry(|e| e.file_name() != ".git")
         .threads(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let findings = Mutex::new(Vec::new());
+    let held = Mutex::new(std::collections::HashMap::new());
     let skipped = Mutex::new(Vec::new());
     let files = AtomicU64::new(0);
     let bytes_total = AtomicU64::new(0);
@@ -201,14 +210,29 @@ fn scan_files(options: &ScanOptions, progress: Progress<'_>, result: &mut ScanRe
             let n =
                 bytes_total.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
             progress(n);
-            let found = scan_bytes(&shown, &bytes);
-            if !found.is_empty() {
-                findings.lock().expect("lock").extend(found);
+            if options.keep_secrets {
+                let found = scan_bytes_with_secrets(&shown, &bytes);
+                if !found.is_empty() {
+                    let mut f = findings.lock().expect("lock");
+                    let mut h = held.lock().expect("lock");
+                    for (finding, secret) in found {
+                        if let Some(fp) = &finding.fingerprint {
+                            h.insert(fp.clone(), secret);
+                        }
+                        f.push(finding);
+                    }
+                }
+            } else {
+                let found = scan_bytes(&shown, &bytes);
+                if !found.is_empty() {
+                    findings.lock().expect("lock").extend(found);
+                }
             }
             ignore::WalkState::Continue
         })
     });
     result.findings.extend(findings.into_inner().expect("lock"));
+    result.held.extend(held.into_inner().expect("lock"));
     result
         .summary
         .skipped

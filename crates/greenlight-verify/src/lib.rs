@@ -1150,10 +1150,104 @@ pub fn findings_of(results: &[Verification], production: bool) -> Vec<Finding> {
                 fingerprint: None,
                 probe: None,
                 source: None,
+                verification: None,
                 help: None,
                 snippet: None,
             });
         }
+    }
+    out
+}
+
+/// What a secret's provider said of a secret that `scan` found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretVerdict {
+    pub status: Liveness,
+    /// The provider asked, or the one that cannot be asked.
+    pub provider: String,
+    pub reason: String,
+}
+
+/// The provider that can judge a found secret on its own: its credential role takes the
+/// secret's format or detector, it needs no other credential, and its host is fixed.
+fn provider_for_secret(held: &greenlight_core::text_findings::Held) -> Option<&'static Provider> {
+    spec::providers().iter().find(|p| {
+        let Some(role) = p.roles.get(&p.credential) else {
+            return false;
+        };
+        let takes = held
+            .format
+            .is_some_and(|f| role.formats.iter().any(|r| r == f))
+            || role.detectors.iter().any(|d| d == held.detector);
+        let alone = p
+            .roles
+            .iter()
+            .all(|(name, r)| name == &p.credential || r.optional);
+        let fixed_host = p
+            .host
+            .as_deref()
+            .is_none_or(|h| spec::placeholders(h).is_empty());
+        takes && alone && fixed_host
+    })
+}
+
+/// Asks each distinct found secret's provider (once per secret), for `scan --verify`. The map is
+/// keyed like the input (a finding's fingerprint).
+pub fn verify_secrets(
+    held: &[(String, &greenlight_core::text_findings::Held)],
+    options: &VerifyOptions,
+) -> HashMap<String, SecretVerdict> {
+    let mut planned = Vec::new();
+    let mut keys = Vec::new();
+    let mut out = HashMap::new();
+    for (key, h) in held {
+        let Some(provider) = provider_for_secret(h) else {
+            out.insert(
+                key.clone(),
+                SecretVerdict {
+                    status: Liveness::Unknown,
+                    provider: String::new(),
+                    reason: "greenlight cannot ask this kind of secret's provider".into(),
+                },
+            );
+            continue;
+        };
+        let mut values = HashMap::new();
+        values.insert(provider.credential.clone(), h.secret.clone());
+        let mut variables = HashMap::new();
+        variables.insert(provider.credential.clone(), h.detector.to_owned());
+        planned.push(Planned {
+            service: "scan".into(),
+            provider,
+            values,
+            variables,
+            expect: Expect::default(),
+            location: None,
+            problem: provider.unverifiable.clone(),
+        });
+        keys.push(key.clone());
+    }
+    let results = run(planned, options, true);
+    for (key, v) in keys.into_iter().zip(results) {
+        let status = v
+            .credentials
+            .iter()
+            .find(|c| c.role == spec::provider(&v.provider).map_or("", |p| p.credential.as_str()))
+            .map_or(Liveness::Unknown, |c| c.status);
+        let reason = v
+            .checks
+            .iter()
+            .find(|c| c.check.starts_with("credential"))
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
+        out.insert(
+            key,
+            SecretVerdict {
+                status,
+                provider: v.title.clone(),
+                reason,
+            },
+        );
     }
     out
 }

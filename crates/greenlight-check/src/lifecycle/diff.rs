@@ -57,6 +57,7 @@ fn diff_findings(
             fingerprint: None,
             source: None,
             probe: None,
+            verification: None,
             help: None,
             snippet: crate::rules::snippet_of(a, view.secret),
         });

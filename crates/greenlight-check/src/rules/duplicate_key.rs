@@ -61,6 +61,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .and_then(|v| v.service.map(str::to_owned)),
             location: Some(location_of(a)),
             value: Some(greenlight_core::redact::Shown::of(&a.value, secret)),
+            verification: None,
             help: None,
             commit: None,
             author: None,

@@ -93,6 +93,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             service: None,
             location: Some(Location { path: source.path.clone(), line: 1, column: 1 }),
             value: None,
+            verification: None,
             help: None,
             commit: None,
             author: None,

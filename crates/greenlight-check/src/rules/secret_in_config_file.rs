@@ -108,6 +108,7 @@ fn manifest_values(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 service: d.service.clone(),
                 location: Some(cx.declaration_location(d)),
                 value: Some(greenlight_core::redact::Shown::secret(value)),
+                verification: None,
                 help: Some(format!(
                     "remove the {key}, rotate the secret, and set it in each environment's secret store"
                 )),

@@ -39,6 +39,15 @@ pub struct Args {
     pub manifest: PathBuf,
     #[arg(long, short, value_enum, default_value = "human")]
     pub format: ReportFormat,
+    /// Ask each found secret's provider whether it is live (network): findings are marked
+    /// `live`, `invalid` or `unknown`, and a baselined secret that is live is reported anyway.
+    #[arg(long)]
+    pub verify: bool,
+    /// Report only secrets their provider confirms are live (implies --verify).
+    #[arg(long)]
+    pub only_verified: bool,
+    #[command(flatten)]
+    pub network: super::verify::NetworkArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
@@ -69,6 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         history_only: args.history_only,
         exclude_paths: config.exclude_paths,
         exclude_rules: config.exclude_rules,
+        keep_secrets: args.verify || args.only_verified,
     };
     // A progress bar only when a person is watching stderr.
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -99,8 +109,29 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let verify = args.verify || args.only_verified;
+    if verify {
+        mark_verified(&mut result, &args.network)?;
+    }
+    // The secrets are not needed past this point.
+    result.held.clear();
     if let Some(b) = &baseline {
-        result.findings.retain(|f| !b.contains(f));
+        // A baseline records "we accepted this text", not "this key is dead": a baselined secret
+        // its provider confirms is live is still reported.
+        result.findings.retain_mut(|f| {
+            if !b.contains(f) {
+                return true;
+            }
+            if f.verification == Some("live") {
+                f.message
+                    .push_str(" (in the baseline, but its provider says it is live: revoke it)");
+                return true;
+            }
+            false
+        });
+    }
+    if args.only_verified {
+        result.findings.retain(|f| f.verification == Some("live"));
     }
     let remaining = result.findings.len();
     let mut report = greenlight::finding::Report::new("scan", None, result.findings);
@@ -136,4 +167,35 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Asks each found secret's provider and marks its finding.
+fn mark_verified(
+    result: &mut greenlight::scan::ScanResult,
+    network: &super::verify::NetworkArgs,
+) -> Result<(), InputError> {
+    use greenlight::verify::Liveness;
+    let options = network.options("", greenlight::source::LoadOptions::default())?;
+    let held: Vec<(String, &greenlight::scan::Held)> =
+        result.held.iter().map(|(k, h)| (k.clone(), h)).collect();
+    let verdicts = greenlight::verify::verify_secrets(&held, &options);
+    for f in &mut result.findings {
+        let Some(v) = f.fingerprint.as_ref().and_then(|fp| verdicts.get(fp)) else {
+            continue;
+        };
+        f.verification = Some(v.status.as_str()).map(|s| match s {
+            "valid" => "live",
+            other => other,
+        });
+        let said = match v.status {
+            Liveness::Valid => format!(" — verified live with {}", v.provider),
+            Liveness::Invalid => format!(" — {} rejects it (revoked or wrong)", v.provider),
+            Liveness::Unknown if v.provider.is_empty() => {
+                " — not verified: no provider to ask".to_owned()
+            }
+            Liveness::Unknown => format!(" — not verified: {}", v.reason),
+        };
+        f.message.push_str(&said);
+    }
+    Ok(())
 }

@@ -64,6 +64,12 @@ pub mod creds {
     pub const PUSHER_APP_ID: &str = "1734092";
     pub const PUSHER_KEY: &str = "4f3e2d1c0b9a8f7e6d5c";
     pub const PUSHER_SECRET: &str = "c0ffee1234abcd5678ef";
+    pub const MAPBOX_TOKEN: &str =
+        "pk.eyJ1IjoiZW11bGF0ZWQtYWNhZGVteSIsImEiOiJjbTAwMDAwMDAifQ.Em9uLat3dMapb0xT0k3nQ7";
+    pub const DATADOG_KEY: &str = "7d3b9e1f5a2c8e4b6d0f1a3c5e7b9d2f";
+    pub const DATADOG_REVOKED: &str = "c4e8a2f6b0d3e7a1c5f9b2d6e0a4c8f1";
+    pub const MAILGUN_KEY: &str = "key-3f7a1c9e5b2d8f4a6c0e2b4d6f8a1c3e";
+    pub const POSTMARK_TOKEN: &str = "8e2c4a6f-1b3d-4e5f-a7c9-0b2d4f6a8c1e";
 }
 
 /// One request an emulator received.
@@ -152,6 +158,10 @@ const HOSTS: &[(&str, &str)] = &[
     ("slack.com", "slack.com"),
     ("api.twilio.com", "api.twilio.com"),
     ("www.google.com", "www.google.com"),
+    ("api.mapbox.com", "api.mapbox.com"),
+    ("api.datadoghq.com", "api.datadoghq.com"),
+    ("api.mailgun.net", "api.mailgun.net"),
+    ("api.postmarkapp.com", "api.postmarkapp.com"),
 ];
 
 pub fn emulators() -> &'static Emulators {
@@ -489,6 +499,33 @@ fn respond(r: &Recorded) -> Answer {
                 json(200, serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]}))
             } else {
                 json(200, serde_json::json!({"success": false, "error-codes": ["invalid-input-secret"]}))
+            }
+        }
+        "api.mapbox.com" => {
+            let q: HashMap<String, String> = url::form_urlencoded::parse(r.query.as_bytes()).into_owned().collect();
+            if r.path == "/tokens/v2" && q.get("access_token").map(String::as_str) == Some(MAPBOX_TOKEN) {
+                json(200, serde_json::json!({"code": "TokenValid", "token": {"usage": "pk", "user": "emulated-academy", "authorization": "cm0000000"}}))
+            } else {
+                json(401, serde_json::json!({"code": "TokenInvalid"}))
+            }
+        }
+        "api.datadoghq.com" => match r.header("dd-api-key") {
+            Some(k) if k == DATADOG_KEY => json(200, serde_json::json!({"valid": true})),
+            _ => json(403, serde_json::json!({"errors": ["Forbidden"]})),
+        },
+        "api.mailgun.net" => {
+            let basic = r.header("authorization").and_then(|a| a.strip_prefix("Basic ")).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).map(|d| String::from_utf8_lossy(&d).into_owned()).unwrap_or_default();
+            if basic == format!("api:{MAILGUN_KEY}") {
+                json(200, serde_json::json!({"total_count": 1, "items": [{"name": "mg.academy.test", "state": "active"}]}))
+            } else {
+                (401, Vec::new(), "Forbidden".into())
+            }
+        }
+        "api.postmarkapp.com" => {
+            if r.header("x-postmark-server-token") == Some(POSTMARK_TOKEN) {
+                json(200, serde_json::json!({"ID": 1, "Name": "Academy transactional"}))
+            } else {
+                json(401, serde_json::json!({"ErrorCode": 10, "Message": "The Server Token you provided in the X-Postmark-Server-Token request header was invalid."}))
             }
         }
         "vault" => {

@@ -103,6 +103,9 @@ vars.VAULT_TOKEN = { format = "vault.token" }
 [services.captcha]
 vars.RECAPTCHA_SECRET_KEY = { format = "recaptcha.secret_key" }
 
+[services.maps]
+vars.MAPBOX_PUBLIC_TOKEN = { format = "mapbox.public_token" }
+
 [services.ikhokha]
 vars.IKHOKHA_APP_SECRET = { format = "ikhokha.api_secret" }
 
@@ -156,6 +159,7 @@ fn env_file(vault_port: u16, over: &[(&str, &str)]) -> String {
         ("VAULT_ADDR", &vault),
         ("VAULT_TOKEN", VAULT_TOKEN),
         ("RECAPTCHA_SECRET_KEY", RECAPTCHA_SECRET),
+        ("MAPBOX_PUBLIC_TOKEN", MAPBOX_TOKEN),
         ("IKHOKHA_APP_SECRET", "Zq8vN3xLw2pR7tY5Kd4Hs6Jm1Bc9Fg0A"),
         ("JWT_SECRET", "Xq7vN3xLw2pR7tY5Kd4Hs6Jm1Bc9Fg0AzE8rT2"),
     ];
@@ -776,5 +780,183 @@ fn the_examples_verify_against_the_emulators_only() {
                 );
             }
         }
+    }
+}
+
+/// `scan --verify` asks each found secret's provider once: live, invalid or unknown on each
+/// finding; `--only-verified` keeps the live ones; a baselined live secret still fails.
+#[test]
+fn scan_verify_marks_findings_and_a_live_baselined_secret_still_fails() {
+    let _guard = crate::providers::lock();
+    let e = emulators();
+    let endpoints = e.endpoints.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "billing.js",
+        &format!(
+            "const stripe = require('stripe')('{STRIPE_LIVE}');\nconst again = '{STRIPE_LIVE}';\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "old.env",
+        &format!("OPENAI_API_KEY={OPENAI_BAD}\nGITHUB_TOKEN={GITHUB_TOKEN}\n"),
+    );
+    write(dir.path(), "ops.yaml", &format!("DD_API_KEY={DATADOG_KEY}\nDATADOG_OLD_API_KEY={DATADOG_REVOKED}\nMAILGUN_API_KEY={MAILGUN_KEY}\nPOSTMARK_SERVER_TOKEN={POSTMARK_TOKEN}\n"));
+    write(
+        dir.path(),
+        "stripe-webhook.txt",
+        "STRIPE_WEBHOOK_SECRET=whsec_Em9uLat3dWebh00kS3cr3tQ7vX2n\n",
+    );
+    e.clear();
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--format",
+            "json",
+            "--provider-endpoints",
+            &endpoints,
+        ],
+    );
+    crate::golive::assert_valid_report("scan --verify", &out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let marks: std::collections::BTreeMap<String, Vec<String>> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold(Default::default(), |mut m, f| {
+            m.entry(f["rule"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(f["verification"].as_str().unwrap_or("-").to_owned());
+            m
+        });
+    assert_eq!(marks["stripe-secret-key"], ["live", "live"], "{marks:?}");
+    assert_eq!(marks["openai-api-key"], ["invalid"], "{marks:?}");
+    assert_eq!(marks["github-token"], ["live"], "{marks:?}");
+    assert_eq!(marks["mailgun-api-key"], ["live"], "{marks:?}");
+    assert_eq!(marks["postmark-token"], ["live"], "{marks:?}");
+    let mut dd = marks["datadog-api-key"].clone();
+    dd.sort();
+    assert_eq!(dd, ["invalid", "live"], "{marks:?}");
+    // A webhook signing secret has no read-only check: unknown, never live.
+    assert_eq!(marks["stripe-webhook-secret"], ["unknown"], "{marks:?}");
+    // The same key found twice is asked once.
+    let sent = e.requests();
+    assert_eq!(
+        sent.iter()
+            .filter(|r| r.emulator == "api.stripe.com")
+            .count(),
+        1,
+        "{sent:?}"
+    );
+    for secret in [
+        STRIPE_LIVE,
+        OPENAI_BAD,
+        GITHUB_TOKEN,
+        DATADOG_KEY,
+        MAILGUN_KEY,
+        POSTMARK_TOKEN,
+    ] {
+        assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+    }
+    assert_only_own_provider_found(&sent);
+
+    // --only-verified: the live ones only.
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--only-verified",
+            "--format",
+            "json",
+            "--provider-endpoints",
+            &endpoints,
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["verification"] == "live"));
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        6,
+        "{report:#}"
+    );
+
+    // A baseline accepts the text, not a live key.
+    let baseline = dir.path().join("baseline.json");
+    let out = run(
+        dir.path(),
+        &["scan", ".", "--write-baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.code, 0,
+        "without --verify the baseline accepts everything: {}",
+        out.stdout
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--verify",
+            "--format",
+            "json",
+            "--provider-endpoints",
+            &endpoints,
+        ],
+    );
+    assert_eq!(out.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let kept: Vec<&serde_json::Value> = report["findings"].as_array().unwrap().iter().collect();
+    assert!(
+        kept.iter().all(|f| f["verification"] == "live"),
+        "{kept:#?}"
+    );
+    assert!(kept
+        .iter()
+        .all(|f| f["message"].as_str().unwrap().contains("in the baseline")));
+}
+
+fn assert_only_own_provider_found(sent: &[Recorded]) {
+    for (secret, owner) in [
+        (STRIPE_LIVE, "api.stripe.com"),
+        (OPENAI_BAD, "api.openai.com"),
+        (GITHUB_TOKEN, "api.github.com"),
+        (DATADOG_KEY, "api.datadoghq.com"),
+        (DATADOG_REVOKED, "api.datadoghq.com"),
+        (MAILGUN_KEY, "api.mailgun.net"),
+        (POSTMARK_TOKEN, "api.postmarkapp.com"),
+    ] {
+        let to: Vec<&str> = sent
+            .iter()
+            .filter(|r| r.carries(secret))
+            .map(|r| r.emulator.as_str())
+            .collect();
+        assert!(
+            !to.is_empty() && to.iter().all(|e| *e == owner),
+            "{secret:.8}… went to {to:?}"
+        );
     }
 }
