@@ -13,6 +13,9 @@ use std::path::Path;
 use git2::{DiffOptions, Oid, Repository, Sort};
 use rayon::prelude::*;
 
+/// A finding in a blob, with its secret when the scan keeps them.
+type FoundInBlob = (greenlight_core::finding::Finding, Option<Held>);
+
 use super::{
     is_binary, scan_bytes, scan_bytes_with_secrets, Held, Progress, ScanOptions, ScanResult,
     Skipped,
@@ -122,11 +125,7 @@ pub(super) fn scan_history(
     let max = options.max_file_size;
     let mut list: Vec<(&Oid, &Introduced)> = blobs.iter().collect();
     list.sort_by_key(|(_, i)| i.order);
-    let scanned: Vec<(
-        usize,
-        Result<Vec<(greenlight_core::finding::Finding, Option<Held>)>, Skipped>,
-        u64,
-    )> = list
+    let scanned: Vec<(usize, Result<Vec<FoundInBlob>, Skipped>, u64)> = list
         .par_iter()
         .map_init(
             || Repository::open(&repo_path).ok(),
