@@ -366,6 +366,23 @@ mod tests {
         assert!(!validate(&[p], secret_of).is_empty());
     }
 
+    /// docs/verify.md lists every request greenlight makes, and every provider it cannot ask.
+    #[test]
+    fn docs_list_every_request() {
+        let doc = include_str!("../../../docs/verify.md");
+        for p in providers() {
+            match &p.host {
+                Some(host) => {
+                    for c in &p.call {
+                        let line = format!("`{} https://{host}{}`", c.method, c.path);
+                        assert!(doc.contains(&line), "docs/verify.md lacks {line}");
+                    }
+                }
+                None => assert!(doc.contains(&format!("(`{}`)", p.id)), "docs/verify.md lacks {}", p.id),
+            }
+        }
+    }
+
     #[test]
     fn predicates() {
         let body = serde_json::json!({"ok": false, "error-codes": ["invalid-input-secret"]});
