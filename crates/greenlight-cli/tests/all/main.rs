@@ -12,3 +12,4 @@ mod scan;
 mod servers;
 mod support;
 mod verify;
+mod verify_cases;

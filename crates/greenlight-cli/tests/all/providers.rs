@@ -112,6 +112,8 @@ pub struct Emulators {
     /// Every provider host → its port.
     pub ports: HashMap<&'static str, u16>,
     pub vault_port: u16,
+    /// Answers every request to any provider name with 429 and `Retry-After: 1`.
+    pub busy_port: u16,
     pub blackhole_port: u16,
     pub log: Arc<Mutex<Vec<Recorded>>>,
     _runtime: tokio::runtime::Runtime,
@@ -125,6 +127,18 @@ impl Emulators {
     pub fn clear(&self) {
         self.log.lock().unwrap().clear();
     }
+    /// An endpoints file that sends every provider host to `port` (the busy server, the
+    /// blackhole).
+    pub fn endpoints_all_to(&self, port: u16, name: &str) -> PathBuf {
+        let mut text = String::from("ca = \"ca.pem\"\nonly = true\n\n[hosts]\n");
+        for (host, _) in HOSTS {
+            text.push_str(&format!("\"{host}\" = \"127.0.0.1:{port}\"\n"));
+        }
+        let p = self.endpoints.with_file_name(format!("{name}.toml"));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
     /// An endpoints file like the main one, with `host` sent to the listener that never answers.
     pub fn endpoints_with_blackhole(&self, host: &str) -> PathBuf {
         let text = std::fs::read_to_string(&self.endpoints).unwrap();
@@ -232,6 +246,18 @@ fn start() -> Emulators {
         "vault",
         log.clone(),
     ));
+    let busy = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    let mut all_names: Vec<&str> = HOSTS.iter().map(|(_, n)| *n).collect();
+    all_names.push("127.0.0.1");
+    runtime.spawn(serve(
+        busy,
+        server_config(&all_names, &issuer),
+        "busy",
+        log.clone(),
+    ));
     let endpoints = dir.path().join("endpoints.toml");
     std::fs::write(&endpoints, file).unwrap();
     let blackhole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -239,6 +265,7 @@ fn start() -> Emulators {
         endpoints,
         ports,
         vault_port,
+        busy_port,
         blackhole_port: blackhole.local_addr().unwrap().port(),
         log,
         _dir: dir,
@@ -332,25 +359,83 @@ fn form(r: &Recorded) -> HashMap<String, String> {
         .collect()
 }
 
-/// The AWS SigV4 `Credential=` access key id, if the header is well formed.
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The AWS SigV4 access key id of a request whose signature verifies with that key's secret
+/// (the check AWS documents: canonical request, string to sign, derived key), for `service` in
+/// `region`. Written here from the AWS documentation, independently of greenlight's signer.
 fn sigv4_key<'a>(r: &'a Recorded, service: &str, region: &str) -> Option<&'a str> {
+    use sha2::Digest;
     let auth = r
         .header("authorization")?
         .strip_prefix("AWS4-HMAC-SHA256 Credential=")?;
     let (cred, rest) = auth.split_once(", SignedHeaders=")?;
+    let (signed_headers, signature) = rest.split_once(", Signature=")?;
     let mut parts = cred.split('/');
     let key = parts.next()?;
-    let _date = parts.next()?;
-    (parts.next()? == region
-        && parts.next()? == service
-        && rest.contains(", Signature=")
-        && r.header("x-amz-date").is_some())
-    .then_some(key)
+    let date = parts.next()?;
+    if parts.next()? != region || parts.next()? != service {
+        return None;
+    }
+    let secret = match key {
+        k if k == creds::AWS_KEY_ID => creds::AWS_SECRET,
+        k if k == creds::R2_KEY_ID => creds::R2_SECRET,
+        _ => return None,
+    };
+    let amz_date = r.header("x-amz-date")?;
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let mut query: Vec<(String, String)> = url::form_urlencoded::parse(r.query.as_bytes())
+        .into_owned()
+        .map(|(k, v)| (enc(&k), enc(&v)))
+        .collect();
+    query.sort();
+    let canonical_query = query
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let canonical_headers: String = signed_headers
+        .split(';')
+        .map(|h| format!("{h}:{}\n", r.header(h).unwrap_or("").trim()))
+        .collect();
+    let payload = hex(&sha2::Sha256::digest(r.body.as_bytes()));
+    let canonical = format!(
+        "{}\n{}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload}",
+        r.method, r.path
+    );
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/aws4_request\n{}",
+        hex(&sha2::Sha256::digest(canonical.as_bytes()))
+    );
+    let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k = hmac(&k, region.as_bytes());
+    let k = hmac(&k, service.as_bytes());
+    let k = hmac(&k, b"aws4_request");
+    (hex(&hmac(&k, to_sign.as_bytes())) == signature).then_some(key)
 }
 
 fn respond(r: &Recorded) -> Answer {
     use creds::*;
     match r.emulator.as_str() {
+        "busy" => (429, vec![("retry-after", "1".into())], r#"{"error":"rate limited"}"#.into()),
         "api.stripe.com" => {
             let key = bearer(r);
             if key == STRIPE_RATE_LIMITED {
@@ -553,11 +638,15 @@ fn jwt_role(token: &str) -> Option<String> {
 
 /// A Supabase-style legacy key (HS256 JWT) for the emulated project with `role`.
 pub fn supabase_key(role: &str) -> String {
+    supabase_key_for(creds::SUPABASE_REF, role)
+}
+
+/// A Supabase-style legacy key of project `project_ref`.
+pub fn supabase_key_for(project_ref: &str, role: &str) -> String {
     let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let header = b.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = b.encode(format!(
-        r#"{{"iss":"supabase","ref":"{}","role":"{role}","iat":1767225600,"exp":2082758400}}"#,
-        creds::SUPABASE_REF
+        r#"{{"iss":"supabase","ref":"{project_ref}","role":"{role}","iat":1767225600,"exp":2082758400}}"#
     ));
     let mut mac =
         Hmac::<Sha256>::new_from_slice(b"emulated-supabase-jwt-secret-0123456789").unwrap();

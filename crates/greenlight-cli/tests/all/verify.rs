@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::providers::{creds::*, emulators, supabase_key, write, Recorded};
 use crate::support::run;
 
-const MANIFEST: &str = r#"
+pub const MANIFEST: &str = r#"
 [project]
 name = "emulated-academy"
 environments = ["production", "broken"]
@@ -26,9 +26,10 @@ vars.BACKEND_URL = { format = "https_url" }
 [services.stripe]
 vars.STRIPE_SECRET_KEY = { format = "stripe.secret_key" }
 vars.STRIPE_PUBLIC_KEY = { format = "stripe.publishable_key" }
+vars.STRIPE_ACCOUNT_ID = { format = "string" }
 
 [services.stripe.verify]
-account = "acct_1Nv0FGQ9RKHgCVdK"
+account = "${STRIPE_ACCOUNT_ID}"
 webhook = { url = "${BACKEND_URL}/webhooks/stripe", events = ["checkout.session.completed", "invoice.payment_succeeded"] }
 
 [services.openai]
@@ -90,7 +91,8 @@ verify = { scopes = ["repo"] }
 
 [services.slack]
 vars.SLACK_BOT_TOKEN = { format = "slack.token" }
-verify = { account = "T0ACADEMY1" }
+vars.SLACK_TEAM_ID = { format = "string" }
+verify = { account = "${SLACK_TEAM_ID}" }
 
 [services.sms]
 vars.TWILIO_ACCOUNT_SID = { format = "twilio.account_sid" }
@@ -119,7 +121,7 @@ title = "Stripe live keys verified, webhook registered"
 auto = ["verify:stripe"]
 "#;
 
-fn env_file(vault_port: u16, over: &[(&str, &str)]) -> String {
+pub fn env_file(vault_port: u16, over: &[(&str, &str)]) -> String {
     let anon = supabase_key("anon");
     let service = supabase_key("service_role");
     let vault = format!("https://127.0.0.1:{vault_port}");
@@ -127,6 +129,7 @@ fn env_file(vault_port: u16, over: &[(&str, &str)]) -> String {
         ("BACKEND_URL", "https://api.academy.test"),
         ("STRIPE_SECRET_KEY", STRIPE_LIVE),
         ("STRIPE_PUBLIC_KEY", STRIPE_PUBLIC),
+        ("STRIPE_ACCOUNT_ID", "acct_1Nv0FGQ9RKHgCVdK"),
         ("OPENAI_API_KEY", OPENAI_OK),
         ("ASSISTANT_OPENAI_KEY", OPENAI_OK),
         ("ANTHROPIC_API_KEY", ANTHROPIC_OK),
@@ -154,6 +157,7 @@ fn env_file(vault_port: u16, over: &[(&str, &str)]) -> String {
         ("PUSHER_CLUSTER", "eu"),
         ("GITHUB_TOKEN", GITHUB_TOKEN),
         ("SLACK_BOT_TOKEN", SLACK_TOKEN),
+        ("SLACK_TEAM_ID", "T0ACADEMY1"),
         ("TWILIO_ACCOUNT_SID", TWILIO_SID),
         ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
         ("VAULT_ADDR", &vault),
