@@ -286,7 +286,7 @@ pub fn golive(
 
     let verify_findings = verifications
         .as_deref()
-        .map(|v| verify::findings_of(v, manifest.is_production(env)))
+        .map(verify::findings_of)
         .unwrap_or_default();
     parts.push(Part {
         command: "verify",

@@ -305,7 +305,7 @@ pub fn verify(manifest: &Manifest, options: &VerifyOptions) -> Result<Verified, 
         &options.environment,
         &env,
     ));
-    let findings = findings_of(&results, production);
+    let findings = findings_of(&results);
     let mut report = Report::new("verify", Some(options.environment.clone()), findings);
     report.set_section(Verifications(results));
     Ok(Verified { report, redactor })
@@ -1115,8 +1115,7 @@ fn xml_texts(body: &str, tag: &str) -> Vec<String> {
 
 /// Findings: every failed check under its rule, every check that could not tell as
 /// `credential-unverifiable`.
-pub fn findings_of(results: &[Verification], production: bool) -> Vec<Finding> {
-    let _ = production;
+pub fn findings_of(results: &[Verification]) -> Vec<Finding> {
     let mut out = Vec::new();
     for v in results {
         for c in &v.checks {

@@ -670,5 +670,5 @@ fn signoffs_from_two_branches_merge_cleanly() {
     let r = golive(dir.path(), "production", "json");
     assert_eq!(r.code, 0, "the merged file is valid: {}", r.stderr);
     let json: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(json["signoffs"].as_array().unwrap().len(), 7);
+    assert_eq!(json["signoffs"].as_array().unwrap().len(), 8);
 }
