@@ -19,6 +19,9 @@ use tokio::sync::Semaphore;
 
 /// Requests in flight to one host at a time.
 const PER_HOST: usize = 2;
+/// The least time between two requests to one host: a run with many credentials of one
+/// provider (a `scan --verify` of a large tree) does not burst.
+const MIN_INTERVAL: Duration = Duration::from_millis(50);
 /// The longest `Retry-After` greenlight waits for, once.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// How much of an answer is read.
@@ -116,6 +119,8 @@ pub struct Client {
     /// One client per pinned host: an override is a per-host DNS answer.
     clients: Mutex<HashMap<String, reqwest::Client>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// When each host was last sent a request.
+    last_sent: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
     /// Every request sent (host, call), for `requests` in the results.
     pub sent: Mutex<Vec<(String, String)>>,
 }
@@ -200,6 +205,7 @@ impl Client {
             endpoints,
             clients: Mutex::new(HashMap::new()),
             limits: Mutex::new(HashMap::new()),
+            last_sent: Mutex::new(HashMap::new()),
             sent: Mutex::new(Vec::new()),
         }
     }
@@ -239,6 +245,25 @@ impl Client {
             .map_err(|e| Failure(format!("cannot build an HTTPS client: {}", e.without_url())))?;
         clients.insert(host.to_owned(), c.clone());
         Ok(c)
+    }
+
+    /// Waits until the host's last request is `MIN_INTERVAL` old, and records this one.
+    async fn pace(&self, host: &str) {
+        let slot = self
+            .last_sent
+            .lock()
+            .expect("not poisoned")
+            .entry(host.to_owned())
+            .or_default()
+            .clone();
+        let mut last = slot.lock().await;
+        if let Some(at) = *last {
+            let since = at.elapsed();
+            if since < MIN_INTERVAL {
+                tokio::time::sleep(MIN_INTERVAL - since).await;
+            }
+        }
+        *last = Some(Instant::now());
     }
 
     fn limit(&self, host: &str) -> Arc<Semaphore> {
@@ -287,6 +312,7 @@ impl Client {
         let _permit = permit.acquire().await.expect("never closed");
         let mut waited = false;
         loop {
+            self.pace(&req.host).await;
             self.sent
                 .lock()
                 .expect("not poisoned")
