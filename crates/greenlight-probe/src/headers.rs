@@ -362,6 +362,22 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
                 format!("Referrer-Policy {policy}"),
             ));
         }
+    } else if profile == Profile::Api {
+        out.push(CheckResult::pass(
+            "http.referrer_policy",
+            rule,
+            "no Referrer-Policy, which a JSON API no browser renders does not need",
+        ));
+    } else {
+        // Absent: browsers default to strict-origin-when-cross-origin, which the HTTP
+        // Observatory scores as neither a bonus nor a penalty. Shown, so the report says it was
+        // looked at.
+        out.push(CheckResult::fail(
+            "http.referrer_policy",
+            rule,
+            Severity::Recommendation,
+            format!("{t} sends no Referrer-Policy: browsers fall back to strict-origin-when-cross-origin; set it so the policy does not depend on the browser"),
+        ));
     }
 
     // Cookies: the Observatory's classification (names with `sess`/`login` are sessions,
@@ -406,7 +422,16 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
             Some("strict" | "lax" | "none") => {}
             Some(_) => problems.push("a valid SameSite"),
             None if csrf => problems.push("SameSite"),
-            None => {}
+            None => {
+                // Browsers treat a cookie without SameSite as Lax (Chrome, Edge, Firefox
+                // behind a flag): covered, but not by the application. Said as a check.
+                out.push(CheckResult::fail(
+                    "http.cookies.samesite",
+                    rule,
+                    Severity::Recommendation,
+                    format!("{t}: cookie `{name}` sets no SameSite: browsers that default to Lax protect it, others send it cross-site; set SameSite=Lax or Strict"),
+                ));
+            }
         }
         if problems.is_empty() {
             out.push(CheckResult::pass(
@@ -510,6 +535,7 @@ mod tests {
                 ("http.csp.present", Severity::Warning),
                 ("http.framing", Severity::Warning),
                 ("http.nosniff", Severity::Recommendation),
+                ("http.referrer_policy", Severity::Recommendation),
             ]
         );
         // An API needs neither CSP nor framing protection.
@@ -634,6 +660,35 @@ mod tests {
                 proptest::prop_assert!(!c.message.contains(&cookie));
             }
         }
+    }
+
+    #[test]
+    fn an_absent_referrer_policy_and_samesite_are_checks_too() {
+        let h: Vec<(&str, &str)> = GOOD
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "referrer-policy")
+            .map(|(k, v)| {
+                if v.starts_with("session=") {
+                    (k, "session=abc; Path=/; Secure; HttpOnly")
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        let checks = analyse(&evidence(&h), Profile::Browser, ctx(true));
+        assert_eq!(
+            failed(&checks),
+            [
+                ("http.referrer_policy", Severity::Recommendation),
+                ("http.cookies.samesite", Severity::Recommendation)
+            ]
+        );
+        let samesite = checks
+            .iter()
+            .find(|c| c.check == "http.cookies.samesite")
+            .unwrap();
+        assert!(samesite.message.contains("`session`") && !samesite.message.contains("abc"));
     }
 
     #[test]
