@@ -326,6 +326,11 @@ pub struct ProbeSpec {
     pub starttls: Option<String>,
     /// redis: `cache`, `store` or `queue`, to judge the eviction and persistence settings.
     pub role: Option<String>,
+    /// metrics: the metric names the exposition must contain, each optionally with the label
+    /// names it must carry (`stripe_webhook_events_total{event_type}`). Dots are read as
+    /// underscores, as OpenTelemetry's Prometheus exporter writes them.
+    #[serde(default)]
+    pub metrics: Option<Vec<String>>,
     /// The probe may be skipped: when it cannot run (a variable it needs is unset), that is a
     /// warning. Otherwise, in production, a probe that cannot run keeps the verdict from go.
     #[serde(default)]
@@ -333,6 +338,39 @@ pub struct ProbeSpec {
     /// Set by the parser: where the entry starts in the manifest.
     #[serde(skip)]
     pub line: usize,
+}
+
+/// A `metrics` entry: the metric name (dots read as underscores) and the label names it must
+/// carry. `None` when it is not `name` or `name{label,…}`.
+pub fn parse_metric_spec(spec: &str) -> Option<(String, Vec<String>)> {
+    let (name, labels) = match spec.split_once('{') {
+        Some((n, rest)) => (n.trim(), rest.strip_suffix('}')?),
+        None => (spec.trim(), ""),
+    };
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '.')
+    };
+    if !ident(name) {
+        return None;
+    }
+    let labels: Vec<String> = labels
+        .split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if labels
+        .iter()
+        .any(|l| !ident(l) || l.contains(':') || l.contains('.'))
+    {
+        return None;
+    }
+    Some((name.replace('.', "_"), labels))
 }
 
 /// One `[[checklist]]` item of the go-live checklist: automatic (`auto` lists rule ids and
@@ -373,7 +411,7 @@ impl ChecklistItem {
 
 /// The probe kinds, in the order `docs/probe.md` describes them.
 pub const PROBE_KINDS: &[&str] = &[
-    "postgres", "redis", "http", "tls", "headers", "webhook", "tcp",
+    "postgres", "redis", "http", "tls", "headers", "webhook", "tcp", "metrics",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -771,7 +809,10 @@ fn validate_probes(
                 message,
             })
         };
-        let needs_url = matches!(kind, "postgres" | "redis" | "http" | "headers" | "webhook");
+        let needs_url = matches!(
+            kind,
+            "postgres" | "redis" | "http" | "headers" | "webhook" | "metrics"
+        );
         if needs_url && p.url.is_none() {
             problem(format!("a `{kind}` probe needs `url`"));
         }
@@ -780,6 +821,16 @@ fn validate_probes(
         }
         if kind == "tcp" && (p.host.is_none() || p.port.is_none()) {
             problem("a `tcp` probe needs `host` and `port`".into());
+        }
+        if p.metrics.is_some() && kind != "metrics" {
+            problem(format!("`metrics` is for a `metrics` probe, not `{kind}`"));
+        }
+        for m in p.metrics.iter().flatten() {
+            if crate::manifest::parse_metric_spec(m).is_none() {
+                problem(format!(
+                    "`{m}` is not a metric name, optionally with label names: `name` or `name{{label,other}}`"
+                ));
+            }
         }
         let choices: [(&str, &Option<String>, &[&str]); 4] = [
             ("scheme", &p.scheme, &["stripe", "github", "standard"]),

@@ -18,6 +18,7 @@
 
 pub mod headers;
 pub mod health;
+pub mod metrics;
 pub mod net;
 pub mod postgres;
 pub mod redis;
@@ -558,6 +559,11 @@ async fn collect_and_analyse(p: &Planned, ctx: Context) -> Vec<CheckResult> {
         ),
         "webhook" => webhook::analyse(&webhook::collect(p).await, ctx),
         "tcp" => tcp::analyse(&tcp::collect(p).await, ctx),
+        "metrics" => metrics::analyse(
+            &metrics::collect(p).await,
+            p.spec.metrics.as_deref().unwrap_or_default(),
+            ctx,
+        ),
         other => vec![CheckResult::unknown(
             "probe.kind",
             ProbeRule::ProbeInconclusive,

@@ -27,6 +27,7 @@ pub enum ProbeRule {
     DatabaseRoleTooPowerful,
     CacheMisconfigured,
     ProbeInconclusive,
+    MetricsMissing,
 }
 
 /// A probe rule's entry: its metadata (severity, summary, documentation) is its entry in the
@@ -90,6 +91,9 @@ pub static PROBE_RULES: &[ProbeRuleInfo] = &[
     },
     ProbeRuleInfo {
         rule: ProbeRule::ProbeInconclusive,
+    },
+    ProbeRuleInfo {
+        rule: ProbeRule::MetricsMissing,
     },
 ];
 

@@ -455,6 +455,47 @@ fn security_headers_good_and_bad() {
 }
 
 #[test]
+fn metrics_endpoints_export_what_the_manifest_lists() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let probes = [
+        http_probe(
+            "complete",
+            "metrics",
+            &format!("{base}/metrics"),
+            "metrics = [\"billing.credits_purchased_total{package}\", \"stripe.webhook_events{event_type}\", \"http_request_duration_seconds{route}\"]",
+        ),
+        http_probe(
+            "incomplete",
+            "metrics",
+            &format!("{base}/metrics"),
+            "metrics = [\"stripe.webhook_failures_total\", \"stripe_webhook_events_total{event_type,outcome}\"]",
+        ),
+        http_probe("html", "metrics", &format!("{base}/plain"), ""),
+        http_probe("absent", "metrics", &format!("{base}/nothing-here"), ""),
+    ]
+    .concat();
+    let p = probe(&project(&probes, ""), "production", &[]);
+    assert_eq!(p.status_of("complete", "metrics.present"), "pass");
+    assert_eq!(p.status_of("incomplete", "metrics.present"), "fail");
+    let missing: String = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "metrics-missing")
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        missing.contains("stripe_webhook_failures_total") && missing.contains("without outcome"),
+        "{missing}"
+    );
+    assert_eq!(p.status_of("html", "metrics.exposition"), "fail");
+    assert_eq!(p.status_of("absent", "metrics.reachable"), "fail");
+    assert_eq!(p.code, 1);
+}
+
+#[test]
 fn webhook_endpoints_that_verify_and_one_that_does_not() {
     let s = servers();
     let base = format!("https://127.0.0.1:{}", s.https_port);

@@ -486,6 +486,12 @@ async fn route(
             tokio::time::sleep(Duration::from_secs(1)).await;
             response(200, &json, r#"{"status":"pass"}"#)
         }
+        // A Prometheus exposition (text format 0.0.4), as a billing service would export.
+        "/metrics" => response(
+            200,
+            &[("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+            "# HELP billing_credits_purchased_total Credits sold.\n# TYPE billing_credits_purchased_total counter\nbilling_credits_purchased_total{package=\"starter\"} 12\n# TYPE stripe_webhook_events_total counter\nstripe_webhook_events_total{event_type=\"checkout.session.completed\"} 3\n# TYPE http_request_duration_seconds histogram\nhttp_request_duration_seconds_bucket{le=\"0.5\",route=\"/api\"} 4\nhttp_request_duration_seconds_bucket{le=\"+Inf\",route=\"/api\"} 5\nhttp_request_duration_seconds_sum{route=\"/api\"} 1.9\nhttp_request_duration_seconds_count{route=\"/api\"} 5\n",
+        ),
         "/headers/good" => response(
             200,
             &[
