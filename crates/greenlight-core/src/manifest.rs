@@ -331,6 +331,13 @@ pub struct ProbeSpec {
     /// underscores, as OpenTelemetry's Prometheus exporter writes them.
     #[serde(default)]
     pub metrics: Option<Vec<String>>,
+    /// ratelimit: the requests the endpoint allows per `window`; the probe sends at most this
+    /// plus a margin (10 %, at least 2).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// ratelimit: the limit's window (`1m`, `60s`); default one minute.
+    #[serde(default)]
+    pub window: Option<String>,
     /// The probe may be skipped: when it cannot run (a variable it needs is unset), that is a
     /// warning. Otherwise, in production, a probe that cannot run keeps the verdict from go.
     #[serde(default)]
@@ -411,7 +418,15 @@ impl ChecklistItem {
 
 /// The probe kinds, in the order `docs/probe.md` describes them.
 pub const PROBE_KINDS: &[&str] = &[
-    "postgres", "redis", "http", "tls", "headers", "webhook", "tcp", "metrics",
+    "postgres",
+    "redis",
+    "http",
+    "tls",
+    "headers",
+    "webhook",
+    "tcp",
+    "metrics",
+    "ratelimit",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -811,7 +826,7 @@ fn validate_probes(
         };
         let needs_url = matches!(
             kind,
-            "postgres" | "redis" | "http" | "headers" | "webhook" | "metrics"
+            "postgres" | "redis" | "http" | "headers" | "webhook" | "metrics" | "ratelimit"
         );
         if needs_url && p.url.is_none() {
             problem(format!("a `{kind}` probe needs `url`"));
@@ -821,6 +836,24 @@ fn validate_probes(
         }
         if kind == "tcp" && (p.host.is_none() || p.port.is_none()) {
             problem("a `tcp` probe needs `host` and `port`".into());
+        }
+        if kind == "ratelimit" {
+            match p.limit {
+                None => problem("a `ratelimit` probe needs `limit`, the requests allowed per `window`: it never sends more than that and a margin".into()),
+                Some(0) | Some(10_001..) => problem("`limit` must be between 1 and 10000 requests".into()),
+                _ => {}
+            }
+            if let Some(w) = &p.window {
+                if crate::catalog::parse_duration(w).is_none_or(|s| s <= 0.0) {
+                    problem(format!(
+                        "`window = \"{w}\"` is not a duration such as 1m or 60s"
+                    ));
+                }
+            }
+        } else if p.limit.is_some() || p.window.is_some() {
+            problem(format!(
+                "`limit` and `window` are for a `ratelimit` probe, not `{kind}`"
+            ));
         }
         if p.metrics.is_some() && kind != "metrics" {
             problem(format!("`metrics` is for a `metrics` probe, not `{kind}`"));

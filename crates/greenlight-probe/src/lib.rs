@@ -21,6 +21,7 @@ pub mod health;
 pub mod metrics;
 pub mod net;
 pub mod postgres;
+pub mod ratelimit;
 pub mod redis;
 pub mod rules;
 pub mod tcp;
@@ -559,6 +560,7 @@ async fn collect_and_analyse(p: &Planned, ctx: Context) -> Vec<CheckResult> {
         ),
         "webhook" => webhook::analyse(&webhook::collect(p).await, ctx),
         "tcp" => tcp::analyse(&tcp::collect(p).await, ctx),
+        "ratelimit" => ratelimit::analyse(&ratelimit::collect(p).await, ctx),
         "metrics" => metrics::analyse(
             &metrics::collect(p).await,
             p.spec.metrics.as_deref().unwrap_or_default(),

@@ -28,6 +28,7 @@ pub enum ProbeRule {
     CacheMisconfigured,
     ProbeInconclusive,
     MetricsMissing,
+    RateLimitMissing,
 }
 
 /// A probe rule's entry: its metadata (severity, summary, documentation) is its entry in the
@@ -94,6 +95,9 @@ pub static PROBE_RULES: &[ProbeRuleInfo] = &[
     },
     ProbeRuleInfo {
         rule: ProbeRule::MetricsMissing,
+    },
+    ProbeRuleInfo {
+        rule: ProbeRule::RateLimitMissing,
     },
 ];
 

@@ -496,6 +496,55 @@ fn metrics_endpoints_export_what_the_manifest_lists() {
 }
 
 #[test]
+fn rate_limits_enforced_bare_and_missing_within_a_strict_bound() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let probes = [
+        http_probe(
+            "limited",
+            "ratelimit",
+            &format!("{base}/limited?bucket=a"),
+            "limit = 5\nwindow = \"1m\"",
+        ),
+        http_probe(
+            "bare",
+            "ratelimit",
+            &format!("{base}/limited-bare?bucket=b"),
+            "limit = 5",
+        ),
+        http_probe(
+            "open",
+            "ratelimit",
+            &format!("{base}/unlimited?bucket=c"),
+            "limit = 5",
+        ),
+    ]
+    .concat();
+    let p = probe(&project(&probes, ""), "production", &[]);
+    assert_eq!(p.status_of("limited", "ratelimit.enforced"), "pass");
+    assert_eq!(p.status_of("limited", "ratelimit.headers"), "pass");
+    assert_eq!(p.status_of("bare", "ratelimit.enforced"), "pass");
+    assert_eq!(p.status_of("bare", "ratelimit.headers"), "fail");
+    assert_eq!(p.status_of("open", "ratelimit.enforced"), "fail");
+    assert!(p
+        .message_of("rate-limit-missing")
+        .contains("accepted 7 requests"));
+    // Never more than the limit and its margin; stops at the first 429.
+    assert_eq!(crate::servers::hits("a"), 6);
+    assert_eq!(crate::servers::hits("b"), 6);
+    assert_eq!(crate::servers::hits("c"), 7);
+    // A ratelimit probe without its limit is a manifest error, not a flood.
+    let dir = project(
+        &http_probe("x", "ratelimit", &format!("{base}/unlimited?bucket=d"), ""),
+        "",
+    );
+    let r = run(dir.path(), &["probe"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("needs `limit`"), "{}", r.stderr);
+    assert_eq!(crate::servers::hits("d"), 0);
+}
+
+#[test]
 fn webhook_endpoints_that_verify_and_one_that_does_not() {
     let s = servers();
     let base = format!("https://127.0.0.1:{}", s.https_port);

@@ -437,11 +437,39 @@ fn standard_verifies(id: Option<&str>, ts: Option<&str>, sig: Option<&str>, body
     sig.split(' ').any(|s| s == format!("v1,{expected}")) && (now() - t).abs() <= 300
 }
 
+/// Requests per `?bucket=` to the rate-limited routes, for the ratelimit probe's tests.
+static HITS: std::sync::Mutex<Option<std::collections::HashMap<String, u32>>> =
+    std::sync::Mutex::new(None);
+
+/// How many requests the rate-limited routes received for `bucket`.
+pub fn hits(bucket: &str) -> u32 {
+    HITS.lock()
+        .unwrap()
+        .as_ref()
+        .and_then(|m| m.get(bucket).copied())
+        .unwrap_or(0)
+}
+
+fn hit(query: Option<&str>) -> u32 {
+    let bucket = query
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("bucket=")))
+        .unwrap_or("")
+        .to_owned();
+    let mut map = HITS.lock().unwrap();
+    let n = map
+        .get_or_insert_with(Default::default)
+        .entry(bucket)
+        .or_default();
+    *n += 1;
+    *n
+}
+
 async fn route(
     req: Request<Incoming>,
     https_port: u16,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
     let method = req.method().clone();
     let header = |n: &str| {
         req.headers()
@@ -485,6 +513,31 @@ async fn route(
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(1)).await;
             response(200, &json, r#"{"status":"pass"}"#)
+        }
+        // A limiter of 5 requests per minute per bucket, telling clients when to come back.
+        "/limited" => {
+            if hit(query.as_deref()) > 5 {
+                response(
+                    429,
+                    &[("retry-after", "60"), ("ratelimit-policy", "5;w=60")],
+                    "too many requests",
+                )
+            } else {
+                response(200, &[], "OK")
+            }
+        }
+        // The same limit, with a bare 429.
+        "/limited-bare" => {
+            if hit(query.as_deref()) > 5 {
+                response(429, &[], "slow down")
+            } else {
+                response(200, &[], "OK")
+            }
+        }
+        // No limiter at all (requests counted).
+        "/unlimited" => {
+            hit(query.as_deref());
+            response(200, &[], "OK")
         }
         // A Prometheus exposition (text format 0.0.4), as a billing service would export.
         "/metrics" => response(
