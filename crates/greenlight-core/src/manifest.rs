@@ -331,6 +331,10 @@ pub struct ProbeSpec {
     /// underscores, as OpenTelemetry's Prometheus exporter writes them.
     #[serde(default)]
     pub metrics: Option<Vec<String>>,
+    /// headers: the origins CORS may allow (each may be `${VAR}` holding a comma-separated
+    /// list, such as `CORS_ORIGINS`); any other origin allowed is a finding.
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
     /// ratelimit: the requests the endpoint allows per `window`; the probe sends at most this
     /// plus a margin (10 %, at least 2).
     #[serde(default)]
@@ -853,6 +857,11 @@ fn validate_probes(
         } else if p.limit.is_some() || p.window.is_some() {
             problem(format!(
                 "`limit` and `window` are for a `ratelimit` probe, not `{kind}`"
+            ));
+        }
+        if p.allowed_origins.is_some() && kind != "headers" {
+            problem(format!(
+                "`allowed_origins` is for a `headers` probe, not `{kind}`"
             ));
         }
         if p.metrics.is_some() && kind != "metrics" {

@@ -41,6 +41,11 @@ pub struct Evidence {
     pub response: Result<Recorded, String>,
     /// The CORS preflight.
     pub preflight: Option<Result<Recorded, String>>,
+    /// The manifest's `allowed_origins`, and the preflight from the first of them.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed: Option<Result<Recorded, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +96,8 @@ pub async fn collect(p: &Planned) -> Evidence {
                 https: false,
                 response: Err(e),
                 preflight: None,
+                allowed_origins: Vec::new(),
+                allowed: None,
             }
         }
     };
@@ -103,6 +110,8 @@ pub async fn collect(p: &Planned) -> Evidence {
                 https,
                 response: Err(e),
                 preflight: None,
+                allowed_origins: Vec::new(),
+                allowed: None,
             }
         }
     };
@@ -114,6 +123,20 @@ pub async fn collect(p: &Planned) -> Evidence {
         .await
         .map(|r| record(&r))
         .map_err(err);
+    let allowed_origins = p.spec.allowed_origins.clone().unwrap_or_default();
+    let allowed = match (allowed_origins.first(), response.is_ok()) {
+        (Some(origin), true) => Some(
+            client
+                .request(reqwest::Method::OPTIONS, url.clone())
+                .header("origin", origin.as_str())
+                .header("access-control-request-method", "GET")
+                .send()
+                .await
+                .map(|r| record(&r))
+                .map_err(err),
+        ),
+        _ => None,
+    };
     let preflight = if response.is_ok() {
         Some(
             client
@@ -133,6 +156,8 @@ pub async fn collect(p: &Planned) -> Evidence {
         https,
         response,
         preflight,
+        allowed_origins,
+        allowed,
     }
 }
 
@@ -464,6 +489,66 @@ pub fn analyse(e: &Evidence, profile: Profile, ctx: Context) -> Vec<CheckResult>
                 .get("access-control-allow-credentials")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     });
+    // The allow-list: no foreign origin allowed (reflected, `*`, `null`), the production
+    // origins allowed.
+    if !e.allowed_origins.is_empty() {
+        let foreign: Vec<String> = std::iter::once(r)
+            .chain(e.preflight.iter().filter_map(|p| p.as_ref().ok()))
+            .filter_map(|resp| resp.get("access-control-allow-origin"))
+            .map(str::trim)
+            .filter(|v| !e.allowed_origins.iter().any(|a| a == v))
+            .map(str::to_owned)
+            .collect();
+        if let Some(v) = foreign.first() {
+            let what = match v.as_str() {
+                "*" => "every origin (`*`)".to_owned(),
+                "null" => "the `null` origin (sandboxed frames, local files)".to_owned(),
+                o if o == PROBE_ORIGIN => format!("a foreign origin ({PROBE_ORIGIN}, reflected)"),
+                o => format!("`{o}`, which is not in allowed_origins"),
+            };
+            out.push(CheckResult::fail(
+                "http.cors.allow_list",
+                rule,
+                Severity::Warning,
+                format!(
+                    "{t} allows {what}; only {} may be",
+                    e.allowed_origins.join(", ")
+                ),
+            ));
+        } else {
+            out.push(CheckResult::pass(
+                "http.cors.allow_list",
+                rule,
+                "a foreign origin is not allowed",
+            ));
+        }
+        let origin = &e.allowed_origins[0];
+        match &e.allowed {
+            Some(Ok(resp)) => {
+                let acao = resp.get("access-control-allow-origin").map(str::trim);
+                if acao == Some(origin.as_str()) || acao == Some("*") {
+                    out.push(CheckResult::pass(
+                        "http.cors.allowed_origin",
+                        rule,
+                        format!("{origin} is allowed"),
+                    ));
+                } else {
+                    out.push(CheckResult::fail(
+                        "http.cors.allowed_origin",
+                        rule,
+                        Severity::Warning,
+                        format!("{t} does not allow the production origin {origin}: the front end there cannot call it"),
+                    ));
+                }
+            }
+            Some(Err(err)) => out.push(CheckResult::unknown(
+                "http.cors.allowed_origin",
+                rule,
+                format!("the preflight from {origin} failed: {err}"),
+            )),
+            None => {}
+        }
+    }
     if reflected {
         out.push(CheckResult::fail(
             "http.cors.credentialed_reflection",
@@ -498,6 +583,8 @@ mod tests {
                     .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                     .collect(),
             }),
+            allowed_origins: Vec::new(),
+            allowed: None,
             preflight: None,
         }
     }
@@ -655,11 +742,54 @@ mod tests {
             let names = ["strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy", "access-control-allow-origin"];
             let mut h: Vec<(String, String)> = names.iter().zip(&values).map(|(n, v)| ((*n).to_owned(), v.clone())).collect();
             h.push(("set-cookie".into(), format!("sess={cookie}; {}", values[0])));
-            let e = Evidence { target: "https://x/".into(), https: true, response: Ok(Recorded { status: 200, headers: h }), preflight: None };
+            let e = Evidence { target: "https://x/".into(), https: true, response: Ok(Recorded { status: 200, headers: h }), preflight: None, allowed_origins: Vec::new(), allowed: None };
             for c in analyse(&e, Profile::Browser, ctx(true)) {
                 proptest::prop_assert!(!c.message.contains(&cookie));
             }
         }
+    }
+
+    #[test]
+    fn cors_allow_list_foreign_and_production_origins() {
+        let allowed = |acao: Option<&str>| Recorded {
+            status: 204,
+            headers: acao
+                .map(|a| vec![("access-control-allow-origin".to_owned(), a.to_owned())])
+                .unwrap_or_default(),
+        };
+        let run = |get_acao: Option<&str>, allowed_acao: Option<&str>| {
+            let mut h: Vec<(&str, &str)> = GOOD.to_vec();
+            if let Some(a) = get_acao {
+                h.push(("access-control-allow-origin", a));
+            }
+            let mut e = evidence(&h);
+            e.allowed_origins = vec!["https://app.example.com".into()];
+            e.allowed = Some(Ok(allowed(allowed_acao)));
+            analyse(&e, Profile::Browser, ctx(true))
+                .into_iter()
+                .filter(|c| c.check.starts_with("http.cors.allow"))
+                .map(|c| (c.check, c.status))
+                .collect::<Vec<_>>()
+        };
+        let ok = Some("https://app.example.com");
+        assert_eq!(
+            run(None, ok),
+            [
+                ("http.cors.allow_list", Status::Pass),
+                ("http.cors.allowed_origin", Status::Pass)
+            ]
+        );
+        for foreign in ["*", "null", PROBE_ORIGIN, "https://staging.example.com"] {
+            assert_eq!(
+                run(Some(foreign), ok)[0],
+                ("http.cors.allow_list", Status::Fail),
+                "{foreign}"
+            );
+        }
+        assert_eq!(
+            run(None, None)[1],
+            ("http.cors.allowed_origin", Status::Fail)
+        );
     }
 
     #[test]

@@ -334,6 +334,24 @@ pub fn plan(
                 }
             }
         }
+        if let Some(origins) = resolved.allowed_origins.as_mut() {
+            let mut out = Vec::new();
+            for o in origins.iter() {
+                match interpolate(o, env) {
+                    Ok(v) => out.extend(
+                        v.split(',')
+                            .map(|o| o.trim().trim_end_matches('/').to_owned())
+                            .filter(|o| !o.is_empty()),
+                    ),
+                    Err(missing) => {
+                        problem.get_or_insert(format!(
+                            "references `${{{missing}}}`, which is not set in environment `{environment}`"
+                        ));
+                    }
+                }
+            }
+            *origins = out;
+        }
         let name = spec.name.clone().unwrap_or_else(|| default_name(&resolved));
         let variable = spec
             .url

@@ -175,6 +175,8 @@ mod tests {
                 "database-role-too-powerful",
                 "cache-misconfigured",
                 "probe-inconclusive",
+                "metrics-missing",
+                "rate-limit-missing",
             ]
         );
     }

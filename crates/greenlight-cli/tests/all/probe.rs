@@ -496,6 +496,47 @@ fn metrics_endpoints_export_what_the_manifest_lists() {
 }
 
 #[test]
+fn cors_allows_the_production_origins_and_no_other() {
+    let s = servers();
+    let base = format!("https://127.0.0.1:{}", s.https_port);
+    let origins = "allowed_origins = [\"${CORS_ORIGINS}\"]\nprofile = \"api\"";
+    let probes = [
+        http_probe(
+            "listed",
+            "headers",
+            &format!("{base}/cors/allowlist"),
+            origins,
+        ),
+        http_probe(
+            "reflecting",
+            "headers",
+            &format!("{base}/cors/reflect"),
+            origins,
+        ),
+    ]
+    .concat();
+    let env = "CORS_ORIGINS=https://app.academy.test, https://admin.academy.test\n";
+    let p = probe(&project(&probes, env), "production", &[]);
+    assert_eq!(p.status_of("listed", "http.cors.allow_list"), "pass");
+    assert_eq!(p.status_of("listed", "http.cors.allowed_origin"), "pass");
+    assert_eq!(p.status_of("reflecting", "http.cors.allow_list"), "fail");
+    let msg: Vec<&str> = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["probe"] == "reflecting")
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.contains(" allows "))
+        .collect();
+    assert!(
+        msg.len() == 1
+            && msg[0].contains("greenlight-probe.invalid")
+            && msg[0].contains("https://admin.academy.test"),
+        "{msg:?}"
+    );
+}
+
+#[test]
 fn rate_limits_enforced_bare_and_missing_within_a_strict_bound() {
     let s = servers();
     let base = format!("https://127.0.0.1:{}", s.https_port);

@@ -514,6 +514,19 @@ async fn route(
             tokio::time::sleep(Duration::from_secs(1)).await;
             response(200, &json, r#"{"status":"pass"}"#)
         }
+        // CORS with an allow-list of one production origin, and one that reflects any origin.
+        "/cors/allowlist" => match origin.as_deref() {
+            Some(o @ "https://app.academy.test") => response(
+                if method == hyper::Method::OPTIONS { 204 } else { 200 },
+                &[("access-control-allow-origin", o), ("vary", "Origin")],
+                "",
+            ),
+            _ => response(200, &[], ""),
+        },
+        "/cors/reflect" => match origin.as_deref() {
+            Some(o) => response(200, &[("access-control-allow-origin", o)], ""),
+            None => response(200, &[], ""),
+        },
         // A limiter of 5 requests per minute per bucket, telling clients when to come back.
         "/limited" => {
             if hit(query.as_deref()) > 5 {
