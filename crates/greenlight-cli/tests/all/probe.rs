@@ -748,7 +748,37 @@ fn probe_outputs_never_contain_secrets() {
                 s.https_port
             ),
             "scheme = \"stripe\"\nsecret = \"${STRIPE_WEBHOOK_SECRET}\"\npositive_control = true",
-        )
+        ) + &[
+            // The newer kinds, each with the secret in its URL as a token would be.
+            http_probe(
+                "metrics",
+                "metrics",
+                &format!(
+                    "https://127.0.0.1:{}/metrics?token=${{STRIPE_WEBHOOK_SECRET}}",
+                    s.https_port
+                ),
+                "metrics = [\"stripe.webhook_failures_total\"]",
+            ),
+            http_probe(
+                "ratelimit",
+                "ratelimit",
+                &format!(
+                    "https://127.0.0.1:{}/unlimited?bucket=canary&token=${{STRIPE_WEBHOOK_SECRET}}",
+                    s.https_port
+                ),
+                "limit = 2",
+            ),
+            http_probe(
+                "cors",
+                "headers",
+                &format!(
+                    "https://127.0.0.1:{}/cors/reflect?token=${{STRIPE_WEBHOOK_SECRET}}",
+                    s.https_port
+                ),
+                "allowed_origins = [\"https://app.academy.test\"]",
+            ),
+        ]
+        .concat()
     );
     let env = format!(
         "DATABASE_URL=postgresql://pw_user:{PG_PASSWORD}@127.0.0.1:{}/app\n\
@@ -763,7 +793,9 @@ fn probe_outputs_never_contain_secrets() {
         WEBHOOK_SECRET.to_owned(),
     ];
     for env in ["production", "staging"] {
-        for format in ["human", "json", "sarif"] {
+        for format in [
+            "human", "json", "sarif", "markdown", "html", "junit", "github",
+        ] {
             let r = run(dir.path(), &["probe", "--env", env, "--format", format]);
             assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
             assert_no_canary(&format!("probe {env} {format}"), &r.stdout, &canaries);
