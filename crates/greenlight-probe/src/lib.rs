@@ -136,6 +136,33 @@ impl CheckResult {
     }
 }
 
+/// Whether a connection error is the server rejecting the configured credentials (PostgreSQL's
+/// SQLSTATE 28P01/28000 messages, Redis' `WRONGPASS` and `invalid password`), as opposed to not
+/// answering.
+pub fn is_credential_rejection(err: &str) -> bool {
+    let e = err.to_ascii_lowercase();
+    e.contains("password authentication failed")
+        || e.contains("wrongpass")
+        || e.contains("invalid password")
+        || e.contains("invalid username-password pair")
+        || (e.contains("authentication") && e.contains("failed") && !e.contains("tls"))
+}
+
+/// A probe's failure to log in with the manifest's credentials: `credential-invalid`, critical in
+/// production.
+pub fn credential_rejected(check: &'static str, err: &str, ctx: Context) -> CheckResult {
+    CheckResult::fail(
+        check,
+        ProbeRule::CredentialInvalid,
+        if ctx.production {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        format!("the server answered and rejected the configured credentials: {err}"),
+    )
+}
+
 /// What the analysers know besides the evidence.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {

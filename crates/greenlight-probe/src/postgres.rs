@@ -264,6 +264,10 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
     let mut out = Vec::new();
     let session = match &e.session {
         Ok(s) => s,
+        Err(err) if crate::is_credential_rejection(err) => {
+            out.push(crate::credential_rejected("pg.auth", err, ctx));
+            return out;
+        }
         Err(err) => {
             let (rule, check) = if err.contains("invalid peer certificate") {
                 (ProbeRule::TlsCertificateInvalid, "pg.tls_certificate")
@@ -476,6 +480,7 @@ mod tests {
             ("cannot connect to db:5432: connection refused (os error 111)", ProbeRule::ProbeUnreachable),
             ("cannot connect to db:5432: error performing TLS handshake: invalid peer certificate: UnknownIssuer", ProbeRule::TlsCertificateInvalid),
             ("cannot connect to db:5432: error performing TLS handshake: server does not support TLS", ProbeRule::TlsNotEnforced),
+            ("db error: FATAL: password authentication failed for user \"app\"", ProbeRule::CredentialInvalid),
         ] {
             e.session = Err(err.into());
             let checks = analyse(&e, ctx(true));

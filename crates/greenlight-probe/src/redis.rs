@@ -203,6 +203,10 @@ pub fn analyse(e: &Evidence, role: Option<&str>, ctx: Context) -> Vec<CheckResul
     }
     let session = match &e.session {
         Ok(s) => s,
+        Err(err) if crate::is_credential_rejection(err) => {
+            out.push(crate::credential_rejected("redis.auth", err, ctx));
+            return out;
+        }
         Err(err) => {
             let rule = if err.contains("invalid peer certificate") {
                 ProbeRule::TlsCertificateInvalid

@@ -29,6 +29,8 @@ pub enum ProbeRule {
     ProbeInconclusive,
     MetricsMissing,
     RateLimitMissing,
+    /// The service answers and rejects the configured credentials (a rule shared with `verify`).
+    CredentialInvalid,
 }
 
 /// A probe rule's entry: its metadata (severity, summary, documentation) is its entry in the
@@ -99,6 +101,9 @@ pub static PROBE_RULES: &[ProbeRuleInfo] = &[
     ProbeRuleInfo {
         rule: ProbeRule::RateLimitMissing,
     },
+    ProbeRuleInfo {
+        rule: ProbeRule::CredentialInvalid,
+    },
 ];
 
 impl From<ProbeRule> for RuleId {
@@ -140,7 +145,13 @@ mod tests {
             let n = PROBE_RULES.iter().filter(|r| r.rule == rule).count();
             assert_eq!(n, 1, "{rule:?}");
             let doc = rule.info().doc();
-            assert_eq!(rule.info().id().command(), "probe");
+            // `credential-invalid` is verify's rule, shared: a rejected password is the same
+            // outcome whoever finds it.
+            let command = rule.info().id().command();
+            assert!(
+                command == "probe" || rule == ProbeRule::CredentialInvalid,
+                "{command}"
+            );
             assert!(
                 doc.starts_with(&format!("# {}\n", rule.id())),
                 "{}",
@@ -177,6 +188,7 @@ mod tests {
                 "probe-inconclusive",
                 "metrics-missing",
                 "rate-limit-missing",
+                "credential-invalid",
             ]
         );
     }

@@ -43,11 +43,27 @@ fn every_registered_rule_has_its_code_and_every_code_its_entry() {
         .map(|r| r.rule.id())
         .collect();
     assert_eq!(check, rules_of("check").map(|r| r.id()).collect::<Vec<_>>());
+    // `probe` also reports `credential-invalid`, which `verify` owns.
     let probe: Vec<&str> = greenlight::probe::PROBE_RULES
         .iter()
         .map(|r| r.rule.id())
+        .filter(|id| *id != "credential-invalid")
         .collect();
     assert_eq!(probe, rules_of("probe").map(|r| r.id()).collect::<Vec<_>>());
+    // Every rule the checks of `verify` name is registered under `verify` (or is `check`'s
+    // `test-credential-in-production`).
+    for id in [
+        "credential-invalid",
+        "credential-wrong-account",
+        "credential-scope-missing",
+        "credential-scope-excess",
+        "credential-expiring",
+        "webhook-not-registered",
+        "provider-setup-incomplete",
+        "credential-unverifiable",
+    ] {
+        assert_eq!(greenlight::rule::RuleId::of(id).command(), "verify", "{id}");
+    }
     assert_eq!(
         rules_of("diff").map(|r| r.id()).collect::<Vec<_>>(),
         [

@@ -214,22 +214,46 @@ fn postgres_without_tls_in_production() {
 fn a_postgres_url_variable_implies_a_probe_and_wrong_credentials_are_reported() {
     let s = servers();
     let dir = project(
-        "[vars.DATABASE_URL]\nformat = \"postgres.url\"\nsecret = true\n",
+        "[vars.DATABASE_URL]\nformat = \"postgres.url\"\nsecret = true\n\n\
+         [vars.REDIS_URL]\nformat = \"redis.url\"\nsecret = true\n",
         &format!(
-            "DATABASE_URL=postgresql://pw_user:not-the-password@127.0.0.1:{}/app\n",
-            s.pg_plain_port
+            "DATABASE_URL=postgresql://pw_user:not-the-password@127.0.0.1:{}/app\n\
+             REDIS_URL=redis://:not-the-redis-password@127.0.0.1:{}\n",
+            s.pg_plain_port, s.redis_auth_port
         ),
     );
-    let p = probe(&dir, "staging", &[]);
+    // A server that answers and rejects the credentials is its own outcome, not "unreachable":
+    // critical in production, a warning elsewhere.
+    let p = probe(&dir, "production", &[]);
     assert_eq!(p.code, 1);
-    let checks = p.checks("DATABASE_URL");
-    assert_eq!(checks[0].0, "pg.reachable");
-    let m = p.message_of("probe-unreachable");
+    assert_eq!(p.checks("DATABASE_URL")[0].0, "pg.auth");
+    assert!(p
+        .checks("REDIS_URL")
+        .iter()
+        .any(|c| c.0 == "redis.auth" && c.1 == "fail"));
+    let rejected: Vec<&serde_json::Value> = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "credential-invalid")
+        .collect();
+    assert_eq!(rejected.len(), 2, "{}", p.stdout);
+    assert!(rejected.iter().all(|f| f["severity"] == "critical"));
+    let m = p.message_of("credential-invalid");
+    assert!(m.contains("rejected the configured credentials"), "{m}");
     assert!(
-        m.contains("refused user `pw_user`: password authentication failed"),
-        "{m}"
+        !p.rules().contains(&"probe-unreachable".to_owned()),
+        "{:?}",
+        p.rules()
     );
-    assert!(!p.stdout.contains("not-the-password"));
+    let staging = probe(&dir, "staging", &[]);
+    assert!(staging.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "credential-invalid")
+        .all(|f| f["severity"] == "warning"));
+    assert!(!p.stdout.contains("not-the-password") && !p.stdout.contains("not-the-redis-password"));
 }
 
 #[test]
