@@ -52,7 +52,7 @@ fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
             let message = level(f.severity)
                 .title(&f.message)
                 .id(id)
-                .footer(Level::Note.title(&at));
+                .footer(Level::Info.title(&at));
             renderer.render(message).to_string()
         }
         (None, _) => renderer
@@ -73,18 +73,33 @@ pub fn render_human(report: &Redacted<Report>, project: &str, color: bool) -> St
     let mut out = String::new();
     let env = report.environment.as_deref().unwrap_or("-");
     let _ = writeln!(out, "greenlight {} · {project} · {env}\n", report.command);
-    // Group by service, in order of first appearance (findings are sorted by severity).
-    let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
+    // Group by probe (a probe's findings together, under its service when it has one), then by
+    // service, in order of first appearance (findings are sorted by severity).
+    let heading_of = |f: &Finding| -> Option<String> {
+        match (&f.probe, &f.service) {
+            (Some(p), Some(s)) => Some(format!("service {s} · probe {p}")),
+            (Some(p), None) => Some(format!("probe {p}")),
+            (None, Some(s)) => Some(format!("service {s}")),
+            (None, None) => None,
+        }
+    };
+    let mut groups: Vec<(Option<String>, Vec<&Finding>)> = Vec::new();
     for f in &report.findings {
-        let key = f.service.as_deref();
+        let key = heading_of(f);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(f),
             None => groups.push((key, vec![f])),
         }
     }
     groups.sort_by_key(|(k, _)| k.is_none());
-    for (service, findings) in groups {
-        let heading = service.map_or_else(|| "(no service)".to_owned(), |s| format!("service {s}"));
+    for (heading, findings) in groups {
+        let heading = heading.unwrap_or_else(|| {
+            if report.command == "scan" {
+                "files".to_owned()
+            } else {
+                "(no service)".to_owned()
+            }
+        });
         let _ = writeln!(out, "── {heading} ──");
         for f in findings {
             render_finding(&mut out, f, &renderer);
@@ -94,10 +109,20 @@ pub fn render_human(report: &Redacted<Report>, project: &str, color: bool) -> St
         let _ = writeln!(out, "── probes ──");
         let width = probes.iter().map(|p| p.name.len()).max().unwrap_or(0);
         for p in probes {
-            let status = match p.status {
-                greenlight_probe::Status::Pass => "pass",
-                greenlight_probe::Status::Fail => "FAIL",
-                greenlight_probe::Status::Unknown => "unknown",
+            // The status follows the worst failing check: a probe with only recommendations
+            // is not "pass", one with only warnings is not "FAIL".
+            let worst = p
+                .checks
+                .iter()
+                .filter(|c| c.status == greenlight_probe::Status::Fail)
+                .filter_map(|c| c.severity)
+                .min();
+            let status = match (worst, p.status) {
+                (Some(greenlight_core::finding::Severity::Critical), _) => "FAIL",
+                (Some(greenlight_core::finding::Severity::Warning), _) => "warn",
+                (_, greenlight_probe::Status::Unknown) => "unknown",
+                (Some(greenlight_core::finding::Severity::Recommendation), _) => "note",
+                (None, _) => "pass",
             };
             let _ = writeln!(
                 out,

@@ -598,6 +598,50 @@ fn rate_limits_enforced_bare_and_missing_within_a_strict_bound() {
     assert_eq!(crate::servers::hits("a"), 6);
     assert_eq!(crate::servers::hits("b"), 6);
     assert_eq!(crate::servers::hits("c"), 7);
+    // The human report: each probe's findings under its own heading, and a status that follows
+    // the worst finding (warn for a warning, note for a recommendation only).
+    let dir = project(
+        &[
+            http_probe(
+                "limited2",
+                "ratelimit",
+                &format!("{base}/limited?bucket=e"),
+                "limit = 5",
+            ),
+            http_probe(
+                "bare2",
+                "ratelimit",
+                &format!("{base}/limited-bare?bucket=f"),
+                "limit = 5",
+            ),
+            http_probe(
+                "open2",
+                "ratelimit",
+                &format!("{base}/unlimited?bucket=g"),
+                "limit = 5",
+            ),
+        ]
+        .concat(),
+        "",
+    );
+    let human = run(dir.path(), &["probe", "--format", "human"]).stdout;
+    assert!(
+        human.contains("── probe open2 ──") && human.contains("── probe bare2 ──"),
+        "{human}"
+    );
+    let row = |name: &str| {
+        human
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")) && l.contains("ratelimit"))
+            .unwrap_or_else(|| panic!("{name}: {human}"))
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(row("limited2"), "pass");
+    assert_eq!(row("bare2"), "note");
+    assert_eq!(row("open2"), "warn");
     // A ratelimit probe without its limit is a manifest error, not a flood.
     let dir = project(
         &http_probe("x", "ratelimit", &format!("{base}/unlimited?bucket=d"), ""),
