@@ -331,6 +331,9 @@ pub struct ProbeSpec {
     /// underscores, as OpenTelemetry's Prometheus exporter writes them.
     #[serde(default)]
     pub metrics: Option<Vec<String>>,
+    /// postgres: compare the database's migration table with the repository's migrations.
+    #[serde(default)]
+    pub migrations: Option<MigrationsSpec>,
     /// headers: the origins CORS may allow (each may be `${VAR}` holding a comma-separated
     /// list, such as `CORS_ORIGINS`); any other origin allowed is a finding.
     #[serde(default)]
@@ -349,6 +352,21 @@ pub struct ProbeSpec {
     /// Set by the parser: where the entry starts in the manifest.
     #[serde(skip)]
     pub line: usize,
+}
+
+/// `migrations = { tool = "alembic", path = "alembic/versions", schema = "public" }` of a
+/// `postgres` probe.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationsSpec {
+    /// alembic | prisma | drizzle | rails | django
+    pub tool: String,
+    /// The migrations' directory, relative to the manifest (the tool's default when absent).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The schema of the tool's table (`public`; `drizzle` for Drizzle).
+    #[serde(default)]
+    pub schema: Option<String>,
 }
 
 /// A `metrics` entry: the metric name (dots read as underscores) and the label names it must
@@ -858,6 +876,37 @@ fn validate_probes(
             problem(format!(
                 "`limit` and `window` are for a `ratelimit` probe, not `{kind}`"
             ));
+        }
+        if let Some(m) = &p.migrations {
+            if kind != "postgres" {
+                problem(format!(
+                    "`migrations` is for a `postgres` probe, not `{kind}`"
+                ));
+            }
+            const TOOLS: &[&str] = &["alembic", "prisma", "drizzle", "rails", "django"];
+            if !TOOLS.contains(&m.tool.as_str()) {
+                problem(format!(
+                    "migrations tool `{}` is not one of {}{}",
+                    m.tool,
+                    TOOLS.join(", "),
+                    did_you_mean(crate::suggest::closest(&m.tool, TOOLS.iter().copied()))
+                ));
+            }
+            if let Some(schema) = &m.schema {
+                let ident = !schema.is_empty()
+                    && schema
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                    && schema
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !ident {
+                    problem(format!(
+                        "migrations schema `{schema}` must be a lowercase identifier"
+                    ));
+                }
+            }
         }
         if p.allowed_origins.is_some() && kind != "headers" {
             problem(format!(

@@ -19,6 +19,7 @@
 pub mod headers;
 pub mod health;
 pub mod metrics;
+pub mod migrations;
 pub mod net;
 pub mod postgres;
 pub mod ratelimit;
@@ -475,6 +476,15 @@ fn planned(
             .map_or(default, Duration::from_secs_f64)
     };
     let ca = spec.ca.as_deref().map(|c| manifest.root.join(c));
+    // The repository's migrations are read relative to the manifest.
+    let mut spec = spec;
+    if let Some(m) = spec.migrations.as_mut() {
+        let rel = m
+            .path
+            .clone()
+            .unwrap_or_else(|| migrations::default_path(&m.tool).to_owned());
+        m.path = Some(manifest.root.join(rel).display().to_string());
+    }
     let tls = match net::TlsSettings::load(ca.as_deref(), spec.tls_verify != Some(false)) {
         Ok(t) => t,
         Err(e) => {

@@ -29,6 +29,9 @@ pub struct Evidence {
     pub passwordless: Attempt,
     /// The same user in plaintext, without a password (only when the session used TLS).
     pub plaintext: Attempt,
+    /// With `migrations = {…}`: the repository's migrations and the database's.
+    #[serde(default)]
+    pub migrations: Option<super::migrations::Evidence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,13 +177,21 @@ pub async fn collect(p: &Planned) -> Evidence {
                 session: Err(e),
                 passwordless: Attempt::NotTried,
                 plaintext: Attempt::NotTried,
+                migrations: None,
             }
         }
     };
     let mode = ssl_mode(target.sslmode.as_deref());
     let started = Instant::now();
+    let mut migrations = None;
     let session = match connect(&target.url, mode, p).await {
-        Ok(client) => Ok(read_session(&client, started).await),
+        Ok(client) => {
+            let session = read_session(&client, started).await;
+            if let Some(m) = &p.spec.migrations {
+                migrations = Some(read_migrations(&client, m).await);
+            }
+            Ok(session)
+        }
         Err(e) => Err(describe(&e, &target)),
     };
     let mut without_password = target.url.clone();
@@ -205,6 +216,42 @@ pub async fn collect(p: &Planned) -> Evidence {
         session,
         passwordless,
         plaintext,
+        migrations,
+    }
+}
+
+/// The repository's migrations and the tool's table: one `SELECT`.
+async fn read_migrations(
+    client: &tokio_postgres::Client,
+    m: &greenlight_core::manifest::MigrationsSpec,
+) -> super::migrations::Evidence {
+    use super::migrations as mig;
+    let path = m.path.clone().unwrap_or_default();
+    let schema = m
+        .schema
+        .clone()
+        .unwrap_or_else(|| mig::default_schema(&m.tool).to_owned());
+    let applied = client
+        .simple_query(&mig::applied_query(&m.tool, &schema))
+        .await
+        .map(|msgs| {
+            msgs.into_iter()
+                .filter_map(|msg| match msg {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .collect()
+        })
+        .map_err(|e| {
+            e.as_db_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_else(|| net::error_chain(&e))
+        });
+    mig::Evidence {
+        tool: m.tool.clone(),
+        path: path.clone(),
+        repository: mig::read_repository(&m.tool, std::path::Path::new(&path)),
+        applied,
     }
 }
 
@@ -371,6 +418,9 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
             Attempt::NotTried => {}
         }
     }
+    if let Some(m) = &e.migrations {
+        out.extend(super::migrations::analyse(m, ctx.production));
+    }
     match session.superuser {
         Some(true) => out.push(CheckResult::fail_default(
             "pg.superuser",
@@ -407,6 +457,7 @@ mod tests {
             }),
             passwordless,
             plaintext,
+            migrations: None,
         }
     }
 

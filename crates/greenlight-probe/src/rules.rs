@@ -31,6 +31,7 @@ pub enum ProbeRule {
     RateLimitMissing,
     /// The service answers and rejects the configured credentials (a rule shared with `verify`).
     CredentialInvalid,
+    MigrationsPending,
 }
 
 /// A probe rule's entry: its metadata (severity, summary, documentation) is its entry in the
@@ -103,6 +104,9 @@ pub static PROBE_RULES: &[ProbeRuleInfo] = &[
     },
     ProbeRuleInfo {
         rule: ProbeRule::CredentialInvalid,
+    },
+    ProbeRuleInfo {
+        rule: ProbeRule::MigrationsPending,
     },
 ];
 
@@ -189,6 +193,7 @@ mod tests {
                 "metrics-missing",
                 "rate-limit-missing",
                 "credential-invalid",
+                "migrations-pending",
             ]
         );
     }

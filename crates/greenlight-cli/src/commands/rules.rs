@@ -15,15 +15,15 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
     let Args { format } = args;
-    // Check rules, then probe rules: (command, id, severity, summary).
+    // Check rules, then probe, verify and diff rules, in registry order (scan's detectors have
+    // their own listing: `greenlight explain DETECTOR`): (command, id, severity, summary).
     let all: Vec<(&str, &str, &str, &str)> = RULES
         .iter()
         .map(|r| ("check", r.rule.id(), r.severity().as_str(), r.summary()))
-        .chain(
-            greenlight::probe::PROBE_RULES
-                .iter()
-                .map(|r| ("probe", r.rule.id(), r.severity().as_str(), r.summary())),
-        )
+        .chain(["probe", "verify", "diff"].into_iter().flat_map(|command| {
+            greenlight::rule::rules_of(command)
+                .map(move |r| (command, r.id(), r.severity().as_str(), r.summary()))
+        }))
         .collect();
     let text = match format {
         ReportFormat::Human
@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             let width = all.iter().map(|r| r.1.len()).max().unwrap_or(0);
             all.iter()
                 .map(|(command, id, severity, summary)| {
-                    format!("{id:width$}  {command:5}  {severity:14}  {summary}\n")
+                    format!("{id:width$}  {command:6}  {severity:14}  {summary}\n")
                 })
                 .collect::<String>()
         }

@@ -520,6 +520,140 @@ fn metrics_endpoints_export_what_the_manifest_lists() {
 }
 
 #[test]
+fn migrations_applied_or_pending_for_every_tool() {
+    let s = servers();
+    s.psql_plain(
+        "DROP SCHEMA IF EXISTS mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django, mig_empty CASCADE; \
+         CREATE SCHEMA mig_alembic; CREATE TABLE mig_alembic.alembic_version (version_num varchar(32) PRIMARY KEY); \
+         INSERT INTO mig_alembic.alembic_version VALUES ('b2'); \
+         CREATE SCHEMA mig_prisma; CREATE TABLE mig_prisma._prisma_migrations (id text, migration_name text, finished_at timestamptz, rolled_back_at timestamptz); \
+         INSERT INTO mig_prisma._prisma_migrations VALUES ('1', '20260101000000_init', now(), NULL), ('2', '20260201000000_courses', NULL, NULL); \
+         CREATE SCHEMA mig_drizzle; CREATE TABLE mig_drizzle.__drizzle_migrations (id serial, hash text, created_at bigint); \
+         INSERT INTO mig_drizzle.__drizzle_migrations (hash, created_at) VALUES ('h0', 1767225600000), ('h1', 1769904000000); \
+         CREATE SCHEMA mig_rails; CREATE TABLE mig_rails.schema_migrations (version varchar PRIMARY KEY); \
+         INSERT INTO mig_rails.schema_migrations VALUES ('20260101000000'), ('20260102000000'), ('20250101000000'); \
+         CREATE SCHEMA mig_django; CREATE TABLE mig_django.django_migrations (id serial, app varchar, name varchar, applied timestamptz); \
+         INSERT INTO mig_django.django_migrations (app, name, applied) VALUES ('auth', '0001_initial', now()), ('billing', '0001_initial', now()), ('billing', '0002_credits', now()); \
+         CREATE SCHEMA mig_empty; \
+         GRANT USAGE ON SCHEMA mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django, mig_empty TO pw_user; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django TO pw_user;",
+    );
+    let url = format!(
+        "postgresql://pw_user:{PG_PASSWORD}@127.0.0.1:{}/app",
+        s.pg_plain_port
+    );
+    let probe_of = |name: &str, tool: &str, schema: &str| {
+        format!("[[probes]]\nname = \"{name}\"\nkind = \"postgres\"\nurl = \"{url}\"\nmigrations = {{ tool = \"{tool}\", schema = \"{schema}\" }}\n\n")
+    };
+    let probes = [
+        probe_of("alembic", "alembic", "mig_alembic"),
+        probe_of("prisma", "prisma", "mig_prisma"),
+        probe_of("drizzle", "drizzle", "mig_drizzle"),
+        probe_of("rails", "rails", "mig_rails"),
+        probe_of("django", "django", "mig_django"),
+        probe_of("never-migrated", "alembic", "mig_empty"),
+    ]
+    .concat();
+    let dir = project(&probes, "");
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "alembic/versions/a1_init.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    write(
+        "alembic/versions/b2_users.py",
+        "revision = 'b2'\ndown_revision = 'a1'\n",
+    );
+    write(
+        "alembic/versions/c3_courses.py",
+        "revision = 'c3'\ndown_revision = 'b2'\n",
+    );
+    write(
+        "alembic/versions/d4_credits.py",
+        "revision: str = 'd4'\ndown_revision: Union[str, None] = 'c3'\n",
+    );
+    write(
+        "prisma/migrations/20260101000000_init/migration.sql",
+        "CREATE TABLE users ();",
+    );
+    write(
+        "prisma/migrations/20260201000000_courses/migration.sql",
+        "CREATE TABLE courses ();",
+    );
+    write(
+        "prisma/migrations/migration_lock.toml",
+        "provider = \"postgresql\"",
+    );
+    write(
+        "drizzle/meta/_journal.json",
+        r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"when":1767225600000,"tag":"0000_init"},{"idx":1,"when":1769904000000,"tag":"0001_credits"},{"idx":2,"when":1772323200000,"tag":"0002_ledger"}]}"#,
+    );
+    write(
+        "db/migrate/20260101000000_create_users.rb",
+        "class CreateUsers; end",
+    );
+    write(
+        "db/migrate/20260102000000_create_courses.rb",
+        "class CreateCourses; end",
+    );
+    write("billing/migrations/0001_initial.py", "");
+    write("billing/migrations/0002_credits.py", "");
+    write("billing/migrations/__init__.py", "");
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.status_of("alembic", "pg.migrations"), "fail");
+    assert_eq!(p.status_of("prisma", "pg.migrations"), "fail");
+    assert_eq!(p.status_of("drizzle", "pg.migrations"), "fail");
+    assert_eq!(p.status_of("rails", "pg.migrations"), "pass");
+    assert_eq!(p.status_of("rails", "pg.migrations.unknown"), "fail");
+    assert_eq!(p.status_of("django", "pg.migrations"), "pass");
+    assert_eq!(p.status_of("never-migrated", "pg.migrations"), "fail");
+    let messages: Vec<String> = p.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "migrations-pending")
+        .map(|f| {
+            format!(
+                "{}: {} {}",
+                f["probe"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let of = |name: &str| {
+        messages
+            .iter()
+            .find(|m| m.starts_with(&format!("{name}: ")))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        of("alembic").contains("critical")
+            && of("alembic").contains("c3_courses.py, d4_credits.py"),
+        "{messages:#?}"
+    );
+    assert!(
+        of("prisma").contains("20260201000000_courses"),
+        "{messages:#?}"
+    );
+    assert!(
+        of("drizzle").contains("0002_ledger") && !of("drizzle").contains("0001_credits"),
+        "{messages:#?}"
+    );
+    assert!(
+        of("rails").contains("warning") && of("rails").contains("20250101000000"),
+        "{messages:#?}"
+    );
+    assert!(of("never-migrated").contains("4 of 4"), "{messages:#?}");
+    assert_eq!(p.code, 1);
+}
+
+#[test]
 fn cors_allows_the_production_origins_and_no_other() {
     let s = servers();
     let base = format!("https://127.0.0.1:{}", s.https_port);

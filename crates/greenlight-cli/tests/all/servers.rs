@@ -32,6 +32,8 @@ pub const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 pub struct Servers {
     _dir: tempfile::TempDir,
+    /// The plaintext cluster's directory (its Unix socket is there).
+    pg_plain_dir: PathBuf,
     pub ca_pem: PathBuf,
     pub pg_tls_port: u16,
     pub pg_plain_port: u16,
@@ -51,6 +53,45 @@ pub struct Servers {
     pub closed_port: u16,
     _runtime: tokio::runtime::Runtime,
     _blackhole: std::net::TcpListener,
+}
+
+impl Servers {
+    /// Runs SQL as the `postgres` superuser in the plaintext cluster's `app` database (test
+    /// fixtures: migration tables).
+    pub fn psql_plain(&self, sql: &str) {
+        let bin = pg_bin();
+        let dir = self.pg_plain_dir.display().to_string();
+        let port = self.pg_plain_port.to_string();
+        let args = [
+            "-h",
+            &dir,
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-d",
+            "app",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ];
+        let out = if is_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(bin.join("psql"))
+                .args(args)
+                .output()
+        } else {
+            Command::new(bin.join("psql")).args(args).output()
+        }
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 pub fn servers() -> &'static Servers {
@@ -808,6 +849,7 @@ fn start() -> Servers {
         t.join().expect("PostgreSQL started");
     }
     Servers {
+        pg_plain_dir: dir.path().join("pg-plain"),
         ca_pem,
         pg_tls_port,
         pg_plain_port,
