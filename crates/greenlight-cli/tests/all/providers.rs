@@ -27,6 +27,7 @@ pub mod creds {
     pub const STRIPE_LIVE: &str = "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";
     pub const STRIPE_PUBLIC: &str = "pk_live_51Nv0FGQ9RKHgCVdKa1Bc2De3Fg4Hi5Jk6Lm7No8Pq9Rs0Tu1Vw2Xy3Za4Bc5De6Fg7Hi8Jk9Lm0No1Pq2Rs3Tu4";
     pub const STRIPE_REVOKED: &str = "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";
+    pub const STRIPE_REDIRECTED: &str = "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";
     pub const STRIPE_RATE_LIMITED: &str = "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";
     pub const OPENAI_OK: &str = "sk-proj-Em9uLat3dOpenAIk3yQ7vX2nR8tY5wZ1bC4dF6gH0jK3mN5pQ8sT1vW4yZ7aB0cE2fG5hJ8kL1nP4qS7uV0xY3zA6bD9eF";
     pub const OPENAI_BAD: &str = "sk-proj-Rev0kedOpenAIk3yA1bC2dE3fG4hI5jK6lM7nO8pQ9rS0tU1vW2xY3zA4bC5dE6fG7hI8jK9lM0nO1pQ2rS3tU4vW5xY6";
@@ -438,6 +439,10 @@ fn respond(r: &Recorded) -> Answer {
         "busy" => (429, vec![("retry-after", "1".into())], r#"{"error":"rate limited"}"#.into()),
         "api.stripe.com" => {
             let key = bearer(r);
+            if key == STRIPE_REDIRECTED {
+                // A redirect to another provider's host: greenlight must not follow it.
+                return (302, vec![("location", "https://api.openai.com/v1/models".into())], String::new());
+            }
             if key == STRIPE_RATE_LIMITED {
                 return (429, vec![("retry-after", "1".into())], r#"{"error":{"type":"rate_limit_error"}}"#.into());
             }

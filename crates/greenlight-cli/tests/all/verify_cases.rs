@@ -263,3 +263,27 @@ fn every_provider_rate_limiting_or_never_answering_is_unknown() {
         }
     }
 }
+
+#[test]
+fn a_redirect_is_not_followed_and_the_credential_goes_nowhere_else() {
+    let _guard = crate::providers::lock();
+    let e = emulators();
+    let dir = project_with(&env_file(
+        e.vault_port,
+        &[("STRIPE_SECRET_KEY", STRIPE_REDIRECTED)],
+    ));
+    e.clear();
+    let report = verify(dir.path(), &e.endpoints, &["--only", "stripe"]);
+    let v = of(&report, "stripe");
+    assert_eq!(v["status"], "unknown", "{v:#}");
+    assert!(
+        v["checks"][0]["message"].as_str().unwrap().contains("302"),
+        "{v:#}"
+    );
+    let sent = e.requests();
+    assert!(
+        sent.iter().all(|r| r.emulator == "api.stripe.com"),
+        "{sent:?}"
+    );
+    assert_eq!(sent.len(), 1, "{sent:?}");
+}
