@@ -5,8 +5,6 @@
 //! bodies are fine. Failing sub-checks are named; a body status that contradicts the HTTP status,
 //! and a `version` other than the expected one, are warnings.
 
-use std::time::Instant;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -33,42 +31,18 @@ pub struct Response {
 
 pub async fn collect(p: &Planned) -> Evidence {
     let target = p.target();
-    let response = async {
-        let client = net::http_client(&p.tls, p.connect_timeout, p.timeout, true)?;
-        let url = p.url()?;
-        let started = Instant::now();
-        let err = |e| net::request_error(e, &target, p.connect_timeout, p.timeout);
-        let mut resp = client
-            .get(url)
-            .header(
-                "accept",
-                "application/health+json, application/json;q=0.9, */*;q=0.1",
-            )
-            .send()
-            .await
-            .map_err(err)?;
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(err)? {
-            body.extend_from_slice(&chunk);
-            if body.len() >= BODY_LIMIT {
-                body.truncate(BODY_LIMIT);
-                break;
-            }
-        }
-        Ok(Response {
-            status,
-            content_type,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
-    }
-    .await;
+    let response = net::fetch(
+        p,
+        "application/health+json, application/json;q=0.9, */*;q=0.1",
+        BODY_LIMIT,
+    )
+    .await
+    .map(|f| Response {
+        status: f.status,
+        content_type: f.content_type,
+        body: f.body,
+        elapsed_ms: f.elapsed_ms,
+    });
     Evidence { target, response }
 }
 

@@ -29,40 +29,17 @@ pub struct Response {
 
 pub async fn collect(p: &Planned) -> Evidence {
     let target = p.target();
-    let response = async {
-        let client = net::http_client(&p.tls, p.connect_timeout, p.timeout, true)?;
-        let url = p.url()?;
-        let err = |e| net::request_error(e, &target, p.connect_timeout, p.timeout);
-        let mut resp = client
-            .get(url)
-            .header(
-                "accept",
-                "application/openmetrics-text;version=1.0.0;q=0.9, text/plain;version=0.0.4;q=0.8, */*;q=0.1",
-            )
-            .send()
-            .await
-            .map_err(err)?;
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(err)? {
-            body.extend_from_slice(&chunk);
-            if body.len() >= BODY_LIMIT {
-                body.truncate(BODY_LIMIT);
-                break;
-            }
-        }
-        Ok(Response {
-            status,
-            content_type,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
-    }
-    .await;
+    let response = net::fetch(
+        p,
+        "application/openmetrics-text;version=1.0.0;q=0.9, text/plain;version=0.0.4;q=0.8, */*;q=0.1",
+        BODY_LIMIT,
+    )
+    .await
+    .map(|f| Response {
+        status: f.status,
+        content_type: f.content_type,
+        body: f.body,
+    });
     Evidence { target, response }
 }
 

@@ -299,6 +299,50 @@ pub fn host_port(url: &url::Url) -> Option<(String, u16)> {
     Some((host, url.port_or_known_default()?))
 }
 
+/// A GET's answer, as much as a probe reads of it.
+pub struct Fetched {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+    pub elapsed_ms: f64,
+}
+
+/// GETs the probe's URL with `accept`, following same-host redirects, reading at most `limit`
+/// bytes of the body: the fetch of the `http` and `metrics` probes.
+pub async fn fetch(p: &crate::Planned, accept: &str, limit: usize) -> Result<Fetched, String> {
+    let target = p.target();
+    let client = http_client(&p.tls, p.connect_timeout, p.timeout, true)?;
+    let url = p.url()?;
+    let started = std::time::Instant::now();
+    let err = |e| request_error(e, &target, p.connect_timeout, p.timeout);
+    let mut resp = client
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .map_err(err)?;
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(err)? {
+        body.extend_from_slice(&chunk);
+        if body.len() >= limit {
+            body.truncate(limit);
+            break;
+        }
+    }
+    Ok(Fetched {
+        status,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
