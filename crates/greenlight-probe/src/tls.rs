@@ -234,6 +234,15 @@ pub async fn collect(p: &Planned) -> Evidence {
     }
 }
 
+/// `1 day`, `3 days`.
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{n} days")
+    }
+}
+
 pub fn analyse(e: &Evidence, expiry_days: u32, ctx: Context) -> Vec<CheckResult> {
     let mut out = Vec::new();
     let at = format!("{}:{}", e.host, e.port);
@@ -270,10 +279,10 @@ pub fn analyse(e: &Evidence, expiry_days: u32, ctx: Context) -> Vec<CheckResult>
                 Some(v) => {
                     let why = match v {
                         VerifyError::Expired => format!(
-                            "expired {} ({} days ago)",
+                            "expired {} ({} ago)",
                             leaf.map(|l| l.not_after.format("%Y-%m-%d").to_string())
                                 .unwrap_or_default(),
-                            days_left.map_or(0, |d| -d)
+                            days(days_left.map_or(0, |d| -d))
                         ),
                         VerifyError::NotYetValid => format!(
                             "is not valid before {}",
@@ -301,8 +310,10 @@ pub fn analyse(e: &Evidence, expiry_days: u32, ctx: Context) -> Vec<CheckResult>
                 if days >= 0 {
                     let threshold = i64::from(expiry_days);
                     let until = l.not_after.format("%Y-%m-%d");
-                    let message =
-                        format!("the certificate of {at} expires in {days} days ({until})");
+                    let message = format!(
+                        "the certificate of {at} expires in {} ({until})",
+                        self::days(days)
+                    );
                     if days < threshold {
                         let severity = if ctx.production {
                             Severity::Critical
@@ -424,6 +435,13 @@ mod tests {
             }),
             redirect: None,
         }
+    }
+
+    #[test]
+    fn one_day_is_singular() {
+        assert_eq!(days(1), "1 day");
+        assert_eq!(days(0), "0 days");
+        assert_eq!(days(3), "3 days");
     }
 
     #[test]
