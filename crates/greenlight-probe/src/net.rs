@@ -229,13 +229,39 @@ pub fn request_error(
             human_duration(timeout)
         );
     }
+    let connect = e.is_connect();
     let e = e.without_url();
     let text = error_chain(&e);
-    let text = text
-        .strip_prefix("error sending request: ")
-        .unwrap_or(&text)
-        .to_owned();
-    format!("request to {target} failed: {text}")
+    // hyper's and reqwest's wrappers ("client error (Connect)", "tcp connect error") say nothing
+    // a reader needs: keep what the operating system or TLS said.
+    let text = plain_cause(&text);
+    if connect {
+        format!("cannot connect to {target}: {text}")
+    } else {
+        format!("request to {target} failed: {text}")
+    }
+}
+
+/// An error chain without the HTTP libraries' own wrapper phrases.
+fn plain_cause(chain: &str) -> String {
+    const WRAPPERS: &[&str] = &[
+        "error sending request",
+        "client error (Connect)",
+        "client error (SendRequest)",
+        "tcp connect error",
+        "error trying to connect",
+        "connection error",
+    ];
+    let parts: Vec<&str> = chain
+        .split(": ")
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !WRAPPERS.contains(p))
+        .collect();
+    if parts.is_empty() {
+        chain.to_owned()
+    } else {
+        parts.join(": ")
+    }
 }
 
 /// Whether an error text is a certificate verification failure.
@@ -341,6 +367,23 @@ pub async fn fetch(p: &crate::Planned, accept: &str, limit: usize) -> Result<Fet
         body: String::from_utf8_lossy(&body).into_owned(),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+#[cfg(test)]
+mod plain_cause_tests {
+    #[test]
+    fn wrapper_phrases_are_dropped() {
+        assert_eq!(
+            super::plain_cause(
+                "client error (Connect): tcp connect error: connection refused (os error 111)"
+            ),
+            "connection refused (os error 111)"
+        );
+        assert_eq!(
+            super::plain_cause("error sending request: invalid peer certificate: Expired"),
+            "invalid peer certificate: Expired"
+        );
+    }
 }
 
 #[cfg(test)]
