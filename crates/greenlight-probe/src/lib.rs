@@ -43,25 +43,8 @@ use greenlight_core::source::{self, Environment, LoadOptions};
 
 pub use rules::{ProbeRule, PROBE_RULES};
 
-/// The outcome of one check of a probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    /// The probe could not tell: never counted as a pass.
-    Unknown,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Unknown => "unknown",
-        }
-    }
-}
+/// The outcome of one check of a probe (shared with `verify`).
+pub use greenlight_core::finding::CheckStatus as Status;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {

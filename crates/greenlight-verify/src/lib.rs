@@ -33,25 +33,8 @@ use greenlight_core::source::{self, Environment, LoadOptions};
 pub use http::Endpoints;
 use spec::{Call, Provider};
 
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    /// Could not tell: never counted as a pass.
-    Unknown,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Unknown => "unknown",
-        }
-    }
-}
+/// The outcome of one check (shared with `probe`).
+pub use greenlight_core::finding::CheckStatus as Status;
 
 /// What the provider said of one credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -393,68 +393,26 @@ fn verify_asks_each_provider_and_reports_what_is_wrong() {
 
     // The checklist item that names `verify:stripe`: failed with verification, unknown without.
     let endpoints = e.endpoints.display().to_string();
-    let out = run(
-        dir.path(),
-        &[
-            "golive",
-            "--env",
-            "broken",
-            "--no-probe",
-            "--format",
-            "json",
-            "--provider-endpoints",
-            &endpoints,
-        ],
-    );
-    let golive: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let item = golive["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "stripe-ready")
-        .unwrap();
+    // The status of the checklist item `stripe-ready` of `golive --env ENV --no-probe EXTRA…`.
+    let stripe_ready = |env: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["golive", "--env", env, "--no-probe", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        let golive: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        golive["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == "stripe-ready")
+            .unwrap()
+            .clone()
+    };
+    let item = stripe_ready("broken", &["--provider-endpoints", &endpoints]);
     assert_eq!(item["status"], "failed", "{item:#}");
-    let out = run(
-        dir.path(),
-        &[
-            "golive",
-            "--env",
-            "production",
-            "--no-probe",
-            "--format",
-            "json",
-            "--provider-endpoints",
-            &endpoints,
-        ],
-    );
-    let golive: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let item = golive["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "stripe-ready")
-        .unwrap();
+    let item = stripe_ready("production", &["--provider-endpoints", &endpoints]);
     assert_eq!(item["status"], "passed", "{item:#}");
     e.clear();
-    let out = run(
-        dir.path(),
-        &[
-            "golive",
-            "--env",
-            "production",
-            "--no-probe",
-            "--no-verify",
-            "--format",
-            "json",
-        ],
-    );
-    let golive: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let item = golive["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "stripe-ready")
-        .unwrap();
+    let item = stripe_ready("production", &["--no-verify"]);
     assert_eq!(item["status"], "unknown", "{item:#}");
     assert!(e.requests().is_empty(), "--no-verify made requests");
 
