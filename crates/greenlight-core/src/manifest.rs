@@ -345,6 +345,27 @@ pub struct ProbeSpec {
     /// ratelimit: the limit's window (`1m`, `60s`); default one minute.
     #[serde(default)]
     pub window: Option<String>,
+    /// email: the sending domain, or an address (`${MAILCHANNELS_FROM_EMAIL}`) whose domain is
+    /// taken.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// email: the providers that send for the domain (`mailchannels`, `sendgrid`, … or an SPF
+    /// include domain): each must be in SPF; MailChannels also needs its Domain Lockdown record.
+    #[serde(default)]
+    pub senders: Option<Vec<String>>,
+    /// email: the DKIM selectors to look up (`<selector>._domainkey.<domain>`); the senders'
+    /// default selectors when absent.
+    #[serde(default)]
+    pub dkim_selectors: Option<Vec<String>>,
+    /// email: the MailChannels account id the Domain Lockdown record must name (`auth=`).
+    #[serde(default)]
+    pub mailchannels_account: Option<String>,
+    /// email: the domain receives mail, so it needs MX records.
+    #[serde(default)]
+    pub mx: Option<bool>,
+    /// email: the DNS servers to ask (`IP` or `IP:PORT`); the system's resolvers when absent.
+    #[serde(default)]
+    pub nameservers: Option<Vec<String>>,
     /// The probe may be skipped: when it cannot run (a variable it needs is unset), that is a
     /// warning. Otherwise, in production, a probe that cannot run keeps the verdict from go.
     #[serde(default)]
@@ -367,6 +388,17 @@ pub struct MigrationsSpec {
     /// The schema of the tool's table (`public`; `drizzle` for Drizzle).
     #[serde(default)]
     pub schema: Option<String>,
+}
+
+/// An `email` probe's `nameservers` entry: `IP` (port 53) or `IP:PORT` (`[v6]:PORT`).
+pub fn parse_nameserver(text: &str) -> Option<std::net::SocketAddr> {
+    let t = text.trim();
+    if let Ok(a) = t.parse::<std::net::SocketAddr>() {
+        return Some(a);
+    }
+    t.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
 }
 
 /// A `metrics` entry: the metric name (dots read as underscores) and the label names it must
@@ -449,6 +481,7 @@ pub const PROBE_KINDS: &[&str] = &[
     "tcp",
     "metrics",
     "ratelimit",
+    "email",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -905,6 +938,57 @@ fn validate_probes(
                     problem(format!(
                         "migrations schema `{schema}` must be a lowercase identifier"
                     ));
+                }
+            }
+        }
+        if kind == "email" {
+            if p.domain.is_none() {
+                problem("an `email` probe needs `domain` (a domain, an address, or `${VAR}` holding one)".into());
+            }
+            for s in p.senders.iter().flatten() {
+                if crate::catalog::email_sender(s).is_none() {
+                    let known: Vec<&str> = crate::catalog::email_senders()
+                        .keys()
+                        .map(String::as_str)
+                        .collect();
+                    problem(format!(
+                        "unknown email sender `{s}`{}; known senders are {} (or name its SPF include domain)",
+                        did_you_mean(crate::suggest::closest(s, known.iter().copied())),
+                        known.join(", ")
+                    ));
+                }
+            }
+            for sel in p.dkim_selectors.iter().flatten() {
+                let ok = !sel.is_empty()
+                    && sel.split('.').all(|l| {
+                        !l.is_empty()
+                            && l.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    });
+                if !ok {
+                    problem(format!(
+                        "`{sel}` is not a DKIM selector (letters, digits, `-`, `_`, `.`)"
+                    ));
+                }
+            }
+            for ns in p.nameservers.iter().flatten() {
+                if parse_nameserver(ns).is_none() {
+                    problem(format!(
+                        "nameserver `{ns}` is not an IP address or IP:PORT (`127.0.0.1:53`, `[::1]:53`)"
+                    ));
+                }
+            }
+        } else {
+            for (field, set) in [
+                ("domain", p.domain.is_some()),
+                ("senders", p.senders.is_some()),
+                ("dkim_selectors", p.dkim_selectors.is_some()),
+                ("mailchannels_account", p.mailchannels_account.is_some()),
+                ("mx", p.mx.is_some()),
+                ("nameservers", p.nameservers.is_some()),
+            ] {
+                if set {
+                    problem(format!("`{field}` is for an `email` probe, not `{kind}`"));
                 }
             }
         }

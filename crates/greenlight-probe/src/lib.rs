@@ -16,6 +16,7 @@
 //! the manifest names, with timeouts and TLS verification on, and that every target and message
 //! it reports has passed through the environment's redactor.
 
+pub mod email;
 pub mod headers;
 pub mod health;
 pub mod metrics;
@@ -333,6 +334,8 @@ pub fn plan(
             &mut resolved.secret,
             &mut resolved.http_url,
             &mut resolved.expect_version,
+            &mut resolved.domain,
+            &mut resolved.mailchannels_account,
         ] {
             if let Some(v) = field.as_mut() {
                 match interpolate(v, env) {
@@ -604,6 +607,10 @@ async fn collect_and_analyse(p: &Planned, ctx: Context) -> Vec<CheckResult> {
             p.spec.metrics.as_deref().unwrap_or_default(),
             ctx,
         ),
+        "email" => {
+            let expect = email::Expect::of(p);
+            email::analyse(&email::collect(p, &expect).await, &expect, ctx)
+        }
         other => vec![CheckResult::unknown(
             "probe.kind",
             ProbeRule::ProbeInconclusive,

@@ -32,6 +32,9 @@ pub enum ProbeRule {
     /// The service answers and rejects the configured credentials (a rule shared with `verify`).
     CredentialInvalid,
     MigrationsPending,
+    EmailAuthMissing,
+    EmailAuthWeak,
+    EmailMxMissing,
 }
 
 /// A probe rule's entry: its metadata (severity, summary, documentation) is its entry in the
@@ -107,6 +110,15 @@ pub static PROBE_RULES: &[ProbeRuleInfo] = &[
     },
     ProbeRuleInfo {
         rule: ProbeRule::MigrationsPending,
+    },
+    ProbeRuleInfo {
+        rule: ProbeRule::EmailAuthMissing,
+    },
+    ProbeRuleInfo {
+        rule: ProbeRule::EmailAuthWeak,
+    },
+    ProbeRuleInfo {
+        rule: ProbeRule::EmailMxMissing,
     },
 ];
 
@@ -194,6 +206,9 @@ mod tests {
                 "rate-limit-missing",
                 "credential-invalid",
                 "migrations-pending",
+                "email-auth-missing",
+                "email-auth-weak",
+                "email-mx-missing",
             ]
         );
     }

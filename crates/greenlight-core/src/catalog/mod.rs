@@ -6,6 +6,7 @@
 //! validators ([`Check`]); no provider has code of its own. Every entry carries examples that one
 //! generic test runs (see `tests` below), so a catalog edit proves itself.
 
+mod email;
 mod validate;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
+pub use email::{email_sender, email_senders, EmailSender};
 pub use validate::{
     is_placeholder, jwt_claims, jwt_header_is_valid, looks_secret_name, parse_bool, parse_datetime,
     parse_duration, Mode,
