@@ -31,6 +31,9 @@ use greenlight_core::finding::Severity;
 /// allows in all is enough to tell a record that exceeds them.
 pub const MAX_INCLUDES: usize = 12;
 
+/// Tries per lookup, each bounded by the probe's `connect_timeout`.
+const ATTEMPTS: usize = 2;
+
 /// What DNS answered for one name and type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,7 +150,7 @@ fn resolver(p: &Planned) -> Result<TokioResolver, String> {
     };
     let opts = builder.options_mut();
     opts.timeout = p.connect_timeout;
-    opts.attempts = 2;
+    opts.attempts = ATTEMPTS;
     opts.use_hosts_file = ResolveHosts::Never;
     opts.cache_size = 0;
     builder
@@ -192,7 +195,7 @@ async fn lookup(
             }
         }
         Err(NetError::Timeout) => Answer::Failed(format!(
-            "no answer for {name} {rtype} within {}",
+            "no answer for {name} {rtype} within {} ({ATTEMPTS} attempts)",
             net::human_duration(limit)
         )),
         Err(e) => Answer::Failed(format!("{name} {rtype}: {e}")),
@@ -216,15 +219,13 @@ pub async fn collect(p: &Planned, expect: &Expect) -> Evidence {
     };
     let limit = p.connect_timeout;
     let txt = |name: String| {
-        let resolver = &resolver;
+        let resolver = resolver.clone();
         async move {
-            (
-                name.clone(),
-                lookup(resolver, &name, RecordType::TXT, limit).await,
-            )
+            let a = lookup(&resolver, &name, RecordType::TXT, limit).await;
+            (name, a)
         }
     };
-    // The domain's own records, asked together.
+    // The domain's own records (domain, DMARC, selectors, lockdown, MX) are asked concurrently.
     let mut names = vec![domain.clone()];
     names.extend(dmarc_names(&domain).into_iter().take(1));
     names.extend(
@@ -236,23 +237,26 @@ pub async fn collect(p: &Planned, expect: &Expect) -> Evidence {
     if expect.lockdown() {
         names.push(format!("_mailchannels.{domain}"));
     }
-    let mx = async {
-        if expect.mx {
-            Some(lookup(&resolver, &domain, RecordType::MX, limit).await)
-        } else {
-            None
-        }
+    let mx = if expect.mx {
+        let resolver = resolver.clone();
+        let domain = domain.clone();
+        Some(tokio::spawn(async move {
+            lookup(&resolver, &domain, RecordType::MX, limit).await
+        }))
+    } else {
+        None
     };
-    // A handful of names (domain, DMARC, selectors, lockdown), one round trip each, beside MX.
-    let lookups = names.into_iter().map(txt).collect::<Vec<_>>();
-    let all_txt = async {
-        let mut set = Vec::with_capacity(lookups.len());
-        for l in lookups {
-            set.push(l.await);
+    let handles: Vec<_> = names.into_iter().map(|n| tokio::spawn(txt(n))).collect();
+    let mut answers = Vec::with_capacity(handles.len());
+    for h in handles {
+        if let Ok(a) = h.await {
+            answers.push(a);
         }
-        set
+    }
+    let mx = match mx {
+        Some(h) => h.await.ok(),
+        None => None,
     };
-    let (answers, mx) = tokio::join!(all_txt, mx);
     e.txt.extend(answers);
     e.mx = mx;
     // DMARCbis' tree walk: no record at the domain, ask its parents (not the top-level domain).

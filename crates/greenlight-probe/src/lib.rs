@@ -237,6 +237,9 @@ impl Planned {
         if let Some(u) = &self.spec.url {
             return greenlight_core::mask::redact_url_password(u).unwrap_or_else(|| u.clone());
         }
+        if let Some(d) = &self.spec.domain {
+            return email::domain_of(d);
+        }
         match (&self.spec.host, self.spec.port) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.clone(),

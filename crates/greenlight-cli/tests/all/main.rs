@@ -2,6 +2,7 @@
 
 mod canary;
 mod cli;
+mod dns;
 mod examples;
 mod golive;
 mod leaks;

@@ -979,6 +979,19 @@ fn probe_outputs_never_contain_secrets() {
                 ),
                 "allowed_origins = [\"https://app.academy.test\"]",
             ),
+            // DNS: a secret in the name asked and in the account the lockdown must name.
+            email_probe(
+                "email-name",
+                "noreply@${STRIPE_WEBHOOK_SECRET}.greenlight.test",
+                &crate::dns::dns().addr,
+                "",
+            ),
+            email_probe(
+                "email-account",
+                "good.greenlight.test",
+                &crate::dns::dns().addr,
+                "mailchannels_account = \"${STRIPE_WEBHOOK_SECRET}\"",
+            ),
         ]
         .concat()
     );
@@ -1150,4 +1163,140 @@ fn a_probe_that_cannot_run_blocks_go_in_production_unless_optional() {
     let p = probe(&dir, "production", &[]);
     assert_eq!(p.code, 0, "{}", p.stdout);
     assert_eq!(p.json["summary"]["warning"], 1);
+}
+
+fn email_probe(name: &str, domain: &str, nameserver: &str, extra: &str) -> String {
+    format!(
+        "[[probes]]\nname = \"{name}\"\nkind = \"email\"\ndomain = \"{domain}\"\nsenders = [\"mailchannels\"]\ndkim_selectors = [\"mc\"]\nnameservers = [\"{nameserver}\"]\nconnect_timeout = \"500ms\"\n{extra}\n"
+    )
+}
+
+#[test]
+fn email_dns_records_good_weak_broken_and_unanswered() {
+    let dns = crate::dns::dns();
+    let ns = dns.addr.as_str();
+    let mut probes = String::new();
+    // The domain comes from an address held in a variable, as the seeds configure it.
+    probes.push_str(&email_probe(
+        "good",
+        "${MAILCHANNELS_FROM_EMAIL}",
+        ns,
+        "mailchannels_account = \"${MAILCHANNELS_ACCOUNT_ID}\"\nmx = true",
+    ));
+    probes.push_str(&email_probe("sub", "mail.good.greenlight.test", ns, ""));
+    probes.push_str(&email_probe("weak", "weak.greenlight.test", ns, ""));
+    probes.push_str(&email_probe(
+        "broken",
+        "broken.greenlight.test",
+        ns,
+        "mailchannels_account = \"acme\"\nmx = true",
+    ));
+    probes.push_str(&email_probe("toomany", "toomany.greenlight.test", ns, ""));
+    probes.push_str(&email_probe("twospf", "twospf.greenlight.test", ns, ""));
+    probes.push_str(&email_probe("nothere", "nothere.greenlight.test", ns, ""));
+    probes.push_str(&email_probe(
+        "silent",
+        "good.greenlight.test",
+        &dns.blackhole,
+        "",
+    ));
+    let dir = project(
+        &probes,
+        "MAILCHANNELS_FROM_EMAIL=noreply@good.greenlight.test\nMAILCHANNELS_ACCOUNT_ID=acme\n",
+    );
+    let started = Instant::now();
+    let p = probe(&dir, "production", &[]);
+    let took = started.elapsed();
+
+    // Everything in place: every check passes.
+    let good = p.checks("good");
+    assert!(good.iter().all(|c| c.1 == "pass"), "{good:?}");
+    for id in [
+        "email.spf",
+        "email.spf_senders",
+        "email.spf_all",
+        "email.spf_lookups",
+        "email.dkim",
+        "email.dmarc",
+        "email.lockdown",
+        "email.mx",
+    ] {
+        assert!(good.iter().any(|c| c.0 == id), "{id}: {good:?}");
+    }
+    // A subdomain without its own DMARC record inherits the parent's (DMARCbis tree walk).
+    let sub = p.checks("sub");
+    assert!(sub.iter().all(|c| c.1 == "pass"), "{sub:?}");
+    assert!(p
+        .stdout
+        .contains("DMARC p=reject (from _dmarc.good.greenlight.test)"));
+
+    // Present but not enforcing: warnings under email-auth-weak.
+    let weak = p.checks("weak");
+    let weak_fails: Vec<(&str, &str, &str)> = weak
+        .iter()
+        .filter(|c| c.1 == "fail")
+        .map(|c| (c.0.as_str(), c.2.as_str(), c.3.as_str()))
+        .collect();
+    assert_eq!(
+        weak_fails,
+        [
+            ("email.spf_all", "email-auth-weak", "warning"),
+            ("email.dmarc", "email-auth-weak", "warning")
+        ]
+    );
+
+    // Broken: each problem named, critical in production.
+    let broken: Vec<(String, String)> = p
+        .checks("broken")
+        .into_iter()
+        .filter(|c| c.1 == "fail")
+        .map(|c| (c.0, c.2))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("email.spf_senders", "email-auth-missing"),
+        ("email.dkim", "email-auth-missing"),
+        ("email.dmarc", "email-auth-missing"),
+        ("email.lockdown", "email-auth-missing"),
+        ("email.mx", "email-mx-missing"),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    .collect();
+    assert_eq!(broken, expected);
+    assert_eq!(p.status_of("toomany", "email.spf_lookups"), "fail");
+    assert_eq!(p.status_of("twospf", "email.spf"), "fail");
+    assert_eq!(p.status_of("nothere", "email.domain"), "fail");
+    let messages = p.stdout.clone();
+    assert!(
+        messages.contains("`cfid=` is no longer honoured"),
+        "{messages}"
+    );
+    assert!(messages.contains("does not include relay.mailchannels.net (MailChannels)"));
+    assert!(messages.contains("more than 10 DNS lookups"));
+
+    // A DNS server that never answers: could not tell, never a pass, within the limit.
+    let silent = p.checks("silent");
+    assert!(silent.iter().all(|c| c.1 == "unknown"), "{silent:?}");
+    assert!(messages.contains("within 500ms"), "{messages}");
+    assert!(p.rules().contains(&"probe-inconclusive".to_owned()));
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert_eq!(p.code, 1);
+}
+
+#[test]
+fn email_probe_declarations_are_checked() {
+    let dir = project(
+        "[[probes]]\nkind = \"email\"\nsenders = [\"mailchanels\"]\nnameservers = [\"dns.example\"]\n\n[[probes]]\nkind = \"http\"\nurl = \"https://x\"\nmx = true\n",
+        "",
+    );
+    let r = run(dir.path(), &["probe", "--env", "production"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for needle in [
+        "an `email` probe needs `domain`",
+        "unknown email sender `mailchanels`; did you mean `mailchannels`?",
+        "nameserver `dns.example` is not an IP address",
+        "`mx` is for an `email` probe, not `http`",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
+    }
 }
