@@ -345,6 +345,10 @@ pub struct ProbeSpec {
     /// ratelimit: the limit's window (`1m`, `60s`); default one minute.
     #[serde(default)]
     pub window: Option<String>,
+    /// sqlite: the database file, or a directory holding one (wrangler's local D1 state,
+    /// `.wrangler/state/v3/d1`), relative to the manifest. Opened read-only.
+    #[serde(default)]
+    pub database: Option<String>,
     /// email: the sending domain, or an address (`${MAILCHANNELS_FROM_EMAIL}`) whose domain is
     /// taken.
     #[serde(default)]
@@ -380,7 +384,8 @@ pub struct ProbeSpec {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationsSpec {
-    /// alembic | prisma | drizzle | rails | django
+    /// alembic | prisma | drizzle | rails | django | sql (the tables a `schema.sql` creates) |
+    /// d1 (wrangler d1 migrations, `sqlite` probes)
     pub tool: String,
     /// The migrations' directory, relative to the manifest (the tool's default when absent).
     #[serde(default)]
@@ -482,6 +487,7 @@ pub const PROBE_KINDS: &[&str] = &[
     "metrics",
     "ratelimit",
     "email",
+    "sqlite",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -910,13 +916,26 @@ fn validate_probes(
                 "`limit` and `window` are for a `ratelimit` probe, not `{kind}`"
             ));
         }
+        if kind == "sqlite" && p.database.is_none() {
+            problem("a `sqlite` probe needs `database`: the database file, or a directory holding one (`.wrangler/state/v3/d1`)".into());
+        }
+        if kind != "sqlite" && p.database.is_some() {
+            problem(format!("`database` is for a `sqlite` probe, not `{kind}`"));
+        }
         if let Some(m) = &p.migrations {
-            if kind != "postgres" {
+            if kind != "postgres" && kind != "sqlite" {
                 problem(format!(
-                    "`migrations` is for a `postgres` probe, not `{kind}`"
+                    "`migrations` is for a `postgres` or `sqlite` probe, not `{kind}`"
                 ));
             }
-            const TOOLS: &[&str] = &["alembic", "prisma", "drizzle", "rails", "django"];
+            if m.tool == "d1" && kind != "sqlite" {
+                problem(
+                    "migrations tool `d1` (wrangler d1 migrations) is for a `sqlite` probe".into(),
+                );
+            }
+            const TOOLS: &[&str] = &[
+                "alembic", "prisma", "drizzle", "rails", "django", "sql", "d1",
+            ];
             if !TOOLS.contains(&m.tool.as_str()) {
                 problem(format!(
                     "migrations tool `{}` is not one of {}{}",

@@ -26,6 +26,7 @@ pub mod postgres;
 pub mod ratelimit;
 pub mod redis;
 pub mod rules;
+pub mod sqlite;
 pub mod tcp;
 pub mod tls;
 pub mod webhook;
@@ -240,6 +241,9 @@ impl Planned {
         if let Some(d) = &self.spec.domain {
             return email::domain_of(d);
         }
+        if let Some(d) = &self.spec.database {
+            return d.clone();
+        }
         match (&self.spec.host, self.spec.port) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.clone(),
@@ -339,6 +343,7 @@ pub fn plan(
             &mut resolved.expect_version,
             &mut resolved.domain,
             &mut resolved.mailchannels_account,
+            &mut resolved.database,
         ] {
             if let Some(v) = field.as_mut() {
                 match interpolate(v, env) {
@@ -465,8 +470,11 @@ fn planned(
             .map_or(default, Duration::from_secs_f64)
     };
     let ca = spec.ca.as_deref().map(|c| manifest.root.join(c));
-    // The repository's migrations are read relative to the manifest.
     let mut spec = spec;
+    if let Some(d) = spec.database.as_mut() {
+        *d = manifest.root.join(&*d).display().to_string();
+    }
+    // The repository's migrations are read relative to the manifest.
     if let Some(m) = spec.migrations.as_mut() {
         let rel = m
             .path
@@ -610,6 +618,7 @@ async fn collect_and_analyse(p: &Planned, ctx: Context) -> Vec<CheckResult> {
             p.spec.metrics.as_deref().unwrap_or_default(),
             ctx,
         ),
+        "sqlite" => sqlite::analyse(&sqlite::collect(p).await, ctx),
         "email" => {
             let expect = email::Expect::of(p);
             email::analyse(&email::collect(p, &expect).await, &expect, ctx)

@@ -3,8 +3,10 @@
 //! use — Alembic (`alembic_version` and the revision graph of `alembic/versions/*.py`), Prisma
 //! (`_prisma_migrations` and `prisma/migrations/*/`), Drizzle (`drizzle.__drizzle_migrations`
 //! and `meta/_journal.json`), Rails (`schema_migrations` and `db/migrate/*.rb`) and Django
-//! (`django_migrations` and every app's `migrations/NNNN_*.py`). Reading is read-only: one
-//! `SELECT` of the tool's own table, and files of the repository.
+//! (`django_migrations` and every app's `migrations/NNNN_*.py`), Cloudflare D1's wrangler
+//! (`d1_migrations` and `migrations/*.sql`), and a plain `schema.sql` (every table it creates
+//! exists). Reading is read-only: one `SELECT` of the tool's own table (or of the catalog's
+//! table list), and files of the repository.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -17,7 +19,9 @@ use super::rules::ProbeRule;
 use super::CheckResult;
 use greenlight_core::finding::Severity;
 
-pub const TOOLS: &[&str] = &["alembic", "prisma", "drizzle", "rails", "django"];
+pub const TOOLS: &[&str] = &[
+    "alembic", "prisma", "drizzle", "rails", "django", "sql", "d1",
+];
 
 /// Where a tool keeps its migrations by default, relative to the manifest.
 pub fn default_path(tool: &str) -> &'static str {
@@ -26,6 +30,8 @@ pub fn default_path(tool: &str) -> &'static str {
         "prisma" => "prisma/migrations",
         "drizzle" => "drizzle",
         "rails" => "db/migrate",
+        "sql" => "schema.sql",
+        "d1" => "migrations",
         _ => ".",
     }
 }
@@ -66,12 +72,58 @@ pub fn applied_query(tool: &str, schema: &str) -> String {
         "prisma" => format!("SELECT migration_name::text FROM \"{schema}\"._prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"),
         "drizzle" => format!("SELECT created_at::text FROM \"{schema}\".__drizzle_migrations"),
         "rails" => format!("SELECT version::text FROM \"{schema}\".schema_migrations"),
+        // pg_class, not information_schema: the latter hides tables the role cannot read.
+        "sql" => format!("SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'p', 'f', 'v', 'm')"),
         _ => format!("SELECT app || '.' || name FROM \"{schema}\".django_migrations"),
     }
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("valid"))
+}
+
+/// The same for a SQLite database (a local D1): wrangler's table, or the table list.
+pub fn applied_query_sqlite(tool: &str) -> &'static str {
+    match tool {
+        "d1" => "SELECT name FROM d1_migrations",
+        "sql" => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        "prisma" => "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+        "drizzle" => "SELECT CAST(created_at AS TEXT) FROM __drizzle_migrations",
+        "rails" => "SELECT version FROM schema_migrations",
+        "alembic" => "SELECT version_num FROM alembic_version",
+        _ => "SELECT app || '.' || name FROM django_migrations",
+    }
+}
+
+/// The tables a SQL file creates (`CREATE [TEMP] [VIRTUAL] TABLE [IF NOT EXISTS] [schema.]name`),
+/// lowercase, without quotes or schema, comments ignored; temporary tables left out.
+pub fn created_tables(sql: &str) -> Vec<String> {
+    static COMMENT: OnceLock<Regex> = OnceLock::new();
+    static CREATE: OnceLock<Regex> = OnceLock::new();
+    let comment = re(&COMMENT, r"(?s)--[^\n]*|/\*.*?\*/");
+    let ident = r#"(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+)"#;
+    let create = re(
+        &CREATE,
+        &format!(
+            r"(?i)\bCREATE\s+(?:(?:GLOBAL\s+|LOCAL\s+)?(TEMP|TEMPORARY)\s+)?(?:VIRTUAL\s+|UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?({ident}(?:\s*\.\s*{ident})?)"
+        ),
+    );
+    let text = comment.replace_all(sql, " ");
+    let mut out: Vec<String> = Vec::new();
+    for c in create.captures_iter(&text) {
+        if c.get(1).is_some() {
+            continue;
+        }
+        let full = &c[2];
+        let last = full.rsplit('.').next().unwrap_or(full).trim();
+        let name = last
+            .trim_matches(|ch| matches!(ch, '"' | '`' | '[' | ']'))
+            .to_ascii_lowercase();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The migrations of the repository, in the tool's layout.
@@ -153,6 +205,43 @@ pub fn read_repository(tool: &str, dir: &Path) -> Result<Vec<Migration>, String>
                 })
                 .unwrap_or_default())
         }
+        "sql" => {
+            // A file, or every `.sql` file of a directory.
+            let files: Vec<std::path::PathBuf> = if dir.is_dir() {
+                list(dir)?
+                    .into_iter()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")))
+                    .collect()
+            } else {
+                vec![dir.to_path_buf()]
+            };
+            let mut out: Vec<Migration> = Vec::new();
+            for f in files {
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+                for t in created_tables(&text) {
+                    if !out.iter().any(|m| m.id == t) {
+                        out.push(Migration {
+                            id: t.clone(),
+                            name: format!("table {t}"),
+                            parents: Vec::new(),
+                        });
+                    }
+                }
+            }
+            Ok(out)
+        }
+        "d1" => Ok(list(dir)?
+            .into_iter()
+            .map(|e| name_of(&e))
+            .filter(|n| n.ends_with(".sql"))
+            .map(|n| Migration {
+                id: n.clone(),
+                name: n,
+                parents: Vec::new(),
+            })
+            .collect()),
         "rails" => {
             static FILE: OnceLock<Regex> = OnceLock::new();
             let file = re(&FILE, r"^(\d+)_([A-Za-z0-9_]+)\.rb$");
@@ -256,6 +345,16 @@ pub fn compare(tool: &str, repo: &[Migration], applied: &[String]) -> (Vec<Strin
                 .map(|m| m.name.clone())
                 .collect()
         }
+        "sql" => {
+            // The database may hold other tables (the tools' own, extensions'): not a finding.
+            extra.clear();
+            let applied_lower: BTreeSet<String> =
+                applied.iter().map(|a| a.to_ascii_lowercase()).collect();
+            repo.iter()
+                .filter(|m| !applied_lower.contains(&m.id))
+                .map(|m| m.name.clone())
+                .collect()
+        }
         "django" => {
             // Django's own apps (auth, admin, contenttypes, sessions) are not in the repository.
             let apps: BTreeSet<&str> = repo.iter().filter_map(|m| m.id.split('.').next()).collect();
@@ -284,13 +383,19 @@ fn shown(list: &[String]) -> String {
     }
 }
 
-pub fn analyse(e: &Evidence, production: bool) -> Vec<CheckResult> {
+/// `prefix` is the probe's (`pg`, `sqlite`): checks `PREFIX.migrations` and
+/// `PREFIX.migrations.unknown`.
+pub fn analyse(e: &Evidence, production: bool, prefix: &str) -> Vec<CheckResult> {
     let rule = ProbeRule::MigrationsPending;
+    let (main, unknown): (&'static str, &'static str) = match prefix {
+        "sqlite" => ("sqlite.migrations", "sqlite.migrations.unknown"),
+        _ => ("pg.migrations", "pg.migrations.unknown"),
+    };
     let repo = match &e.repository {
         Ok(r) => r,
         Err(err) => {
             return vec![CheckResult::unknown(
-                "pg.migrations",
+                main,
                 rule,
                 format!(
                     "the {} migrations of the repository cannot be read: {err}",
@@ -302,10 +407,10 @@ pub fn analyse(e: &Evidence, production: bool) -> Vec<CheckResult> {
     let applied = match &e.applied {
         Ok(a) => a.clone(),
         // No table yet: the tool never ran against this database.
-        Err(err) if err.contains("does not exist") => Vec::new(),
+        Err(err) if err.contains("does not exist") || err.contains("no such table") => Vec::new(),
         Err(err) => {
             return vec![CheckResult::unknown(
-                "pg.migrations",
+                main,
                 rule,
                 format!("the {} migration table cannot be read: {err}", e.tool),
             )]
@@ -313,9 +418,38 @@ pub fn analyse(e: &Evidence, production: bool) -> Vec<CheckResult> {
     };
     let (pending, extra) = compare(&e.tool, repo, &applied);
     let mut out = Vec::new();
+    if e.tool == "sql" {
+        out.push(if repo.is_empty() {
+            CheckResult::unknown(main, rule, format!("{} creates no table", e.path))
+        } else if pending.is_empty() {
+            CheckResult::pass(
+                main,
+                rule,
+                format!("all {} tables of {} exist", repo.len(), e.path),
+            )
+        } else {
+            CheckResult::fail(
+                main,
+                rule,
+                if production {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                format!(
+                    "{} of {} tables of {} do not exist, so it was not applied (or not in full): {}",
+                    pending.len(),
+                    repo.len(),
+                    e.path,
+                    shown(&pending)
+                ),
+            )
+        });
+        return out;
+    }
     if pending.is_empty() {
         out.push(CheckResult::pass(
-            "pg.migrations",
+            main,
             rule,
             format!(
                 "all {} {} migrations of {} are applied",
@@ -326,7 +460,7 @@ pub fn analyse(e: &Evidence, production: bool) -> Vec<CheckResult> {
         ));
     } else {
         out.push(CheckResult::fail(
-            "pg.migrations",
+            main,
             rule,
             if production {
                 Severity::Critical
@@ -345,7 +479,7 @@ pub fn analyse(e: &Evidence, production: bool) -> Vec<CheckResult> {
     }
     if !extra.is_empty() {
         out.push(CheckResult::fail(
-            "pg.migrations.unknown",
+            unknown,
             rule,
             Severity::Warning,
             format!("applied in the database but absent from {}: {} (a rollback, or another branch deployed?)", e.path, shown(&extra)),
@@ -364,6 +498,45 @@ mod tests {
             name: format!("{id}.py"),
             parents: parents.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn schema_sql_tables_are_read_without_comments_or_temporary_tables() {
+        let sql = r#"
+            -- CREATE TABLE commented_out (id int);
+            CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY);
+            create table "Enrollments" (id int);
+            CREATE TEMP TABLE scratch (x int);
+            /* CREATE TABLE old (x int); */
+            CREATE TABLE main.`payments` (id int);
+            CREATE VIRTUAL TABLE search USING fts5(body);
+            CREATE UNLOGGED TABLE public.events (id int);
+            CREATE INDEX idx_users ON users(id);
+        "#;
+        assert_eq!(
+            created_tables(sql),
+            ["users", "enrollments", "payments", "search", "events"]
+        );
+        let repo: Vec<Migration> = created_tables(sql)
+            .into_iter()
+            .map(|t| Migration {
+                id: t.clone(),
+                name: format!("table {t}"),
+                parents: vec![],
+            })
+            .collect();
+        let (pending, extra) = compare(
+            "sql",
+            &repo,
+            &[
+                "Users".into(),
+                "enrollments".into(),
+                "payments".into(),
+                "other".into(),
+            ],
+        );
+        assert_eq!(pending, ["table search", "table events"]);
+        assert!(extra.is_empty());
     }
 
     #[test]

@@ -419,7 +419,7 @@ pub fn analyse(e: &Evidence, ctx: Context) -> Vec<CheckResult> {
         }
     }
     if let Some(m) = &e.migrations {
-        out.extend(super::migrations::analyse(m, ctx.production));
+        out.extend(super::migrations::analyse(m, ctx.production, "pg"));
     }
     match session.superuser {
         Some(true) => out.push(CheckResult::fail_default(

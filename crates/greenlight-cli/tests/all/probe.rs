@@ -523,7 +523,8 @@ fn metrics_endpoints_export_what_the_manifest_lists() {
 fn migrations_applied_or_pending_for_every_tool() {
     let s = servers();
     s.psql_plain(
-        "DROP SCHEMA IF EXISTS mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django, mig_empty CASCADE; \
+        "DROP SCHEMA IF EXISTS mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django, mig_empty, mig_sql CASCADE; \
+         CREATE SCHEMA mig_sql; CREATE TABLE mig_sql.users (id int); CREATE TABLE mig_sql.enrollments (id int); \
          CREATE SCHEMA mig_alembic; CREATE TABLE mig_alembic.alembic_version (version_num varchar(32) PRIMARY KEY); \
          INSERT INTO mig_alembic.alembic_version VALUES ('b2'); \
          CREATE SCHEMA mig_prisma; CREATE TABLE mig_prisma._prisma_migrations (id text, migration_name text, finished_at timestamptz, rolled_back_at timestamptz); \
@@ -535,7 +536,7 @@ fn migrations_applied_or_pending_for_every_tool() {
          CREATE SCHEMA mig_django; CREATE TABLE mig_django.django_migrations (id serial, app varchar, name varchar, applied timestamptz); \
          INSERT INTO mig_django.django_migrations (app, name, applied) VALUES ('auth', '0001_initial', now()), ('billing', '0001_initial', now()), ('billing', '0002_credits', now()); \
          CREATE SCHEMA mig_empty; \
-         GRANT USAGE ON SCHEMA mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django, mig_empty TO pw_user; \
+         GRANT USAGE ON SCHEMA mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django, mig_empty, mig_sql TO pw_user; \
          GRANT SELECT ON ALL TABLES IN SCHEMA mig_alembic, mig_prisma, mig_drizzle, mig_rails, mig_django TO pw_user;",
     );
     let url = format!(
@@ -552,6 +553,8 @@ fn migrations_applied_or_pending_for_every_tool() {
         probe_of("rails", "rails", "mig_rails"),
         probe_of("django", "django", "mig_django"),
         probe_of("never-migrated", "alembic", "mig_empty"),
+        probe_of("schema-sql", "sql", "mig_sql"),
+        format!("[[probes]]\nname = \"schema-sql-ok\"\nkind = \"postgres\"\nurl = \"{url}\"\nmigrations = {{ tool = \"sql\", path = \"db/schema-v1.sql\", schema = \"mig_sql\" }}\n\n"),
     ]
     .concat();
     let dir = project(&probes, "");
@@ -603,7 +606,17 @@ fn migrations_applied_or_pending_for_every_tool() {
     write("billing/migrations/0001_initial.py", "");
     write("billing/migrations/0002_credits.py", "");
     write("billing/migrations/__init__.py", "");
+    write(
+        "schema.sql",
+        "-- Ross Tax Academy style schema\nCREATE TABLE IF NOT EXISTS users (id int);\nCREATE TABLE enrollments (id int);\nCREATE TABLE payments (id int);\n",
+    );
+    write(
+        "db/schema-v1.sql",
+        "CREATE TABLE users (id int);\nCREATE TABLE enrollments (id int);\nCREATE INDEX i ON users(id);\n",
+    );
     let p = probe(&dir, "production", &[]);
+    assert_eq!(p.status_of("schema-sql", "pg.migrations"), "fail");
+    assert_eq!(p.status_of("schema-sql-ok", "pg.migrations"), "pass");
     assert_eq!(p.status_of("alembic", "pg.migrations"), "fail");
     assert_eq!(p.status_of("prisma", "pg.migrations"), "fail");
     assert_eq!(p.status_of("drizzle", "pg.migrations"), "fail");
@@ -650,6 +663,10 @@ fn migrations_applied_or_pending_for_every_tool() {
         "{messages:#?}"
     );
     assert!(of("never-migrated").contains("4 of 4"), "{messages:#?}");
+    assert!(
+        of("schema-sql").contains("1 of 3 tables") && of("schema-sql").contains("table payments"),
+        "{messages:#?}"
+    );
     assert_eq!(p.code, 1);
 }
 
@@ -1299,4 +1316,53 @@ fn email_probe_declarations_are_checked() {
     ] {
         assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
     }
+}
+
+#[test]
+fn a_local_d1_database_is_checked_against_its_migrations_read_only() {
+    let dir = project(
+        "[[probes]]\nname = \"d1-local\"\nkind = \"sqlite\"\ndatabase = \".wrangler/state/v3/d1\"\nmigrations = { tool = \"d1\" }\n\n\
+         [[probes]]\nname = \"d1-schema\"\nkind = \"sqlite\"\ndatabase = \".wrangler/state/v3/d1\"\nmigrations = { tool = \"sql\", path = \"schema.sql\" }\n\n\
+         [[probes]]\nname = \"d1-missing\"\nkind = \"sqlite\"\ndatabase = \"nowhere/d1\"\noptional = true\n",
+        "",
+    );
+    let state = dir
+        .path()
+        .join(".wrangler/state/v3/d1/miniflare-D1DatabaseObject");
+    std::fs::create_dir_all(&state).unwrap();
+    let db = state.join("0f3c1d.sqlite");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);
+             INSERT INTO d1_migrations (name) VALUES ('0001_init.sql');
+             CREATE TABLE users (id INTEGER PRIMARY KEY);",
+        )
+        .unwrap();
+    }
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "migrations/0001_init.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+    );
+    write(
+        "migrations/0002_enrollments.sql",
+        "CREATE TABLE enrollments (id INTEGER);",
+    );
+    write("schema.sql", "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS enrollments (id INTEGER);\n");
+    let before = std::fs::read(&db).unwrap();
+    let p = probe(&dir, "production", &[]);
+    assert_eq!(p.status_of("d1-local", "sqlite.open"), "pass");
+    assert_eq!(p.status_of("d1-local", "sqlite.migrations"), "fail");
+    assert_eq!(p.status_of("d1-schema", "sqlite.migrations"), "fail");
+    assert_eq!(p.status_of("d1-missing", "sqlite.open"), "unknown");
+    assert!(p.stdout.contains("0002_enrollments.sql"), "{}", p.stdout);
+    assert!(p.stdout.contains("table enrollments"));
+    // Opened read-only: the file is byte for byte what it was.
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert_eq!(p.code, 1);
 }
