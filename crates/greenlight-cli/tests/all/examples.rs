@@ -236,3 +236,57 @@ fn examples_are_faithful_to_their_seeds() {
         r == "secret-reused-across-environments" && v == "STRIPE_WEBHOOK_SECRET"
     }));
 }
+
+/// The probes each example's production environment declares, by kind, where its seed asks for
+/// the check (issue: email DNS, migrations, rate limits, metrics, CORS, local D1 schema).
+#[test]
+fn examples_declare_the_probes_their_seeds_ask_for() {
+    let expected: &[(&str, &[&str])] = &[
+        (
+            "ross-tax-academy",
+            &["http", "tls", "headers", "webhook", "email", "sqlite"],
+        ),
+        ("toolboxai", &["postgres", "email"]),
+        ("course-marketplace", &["ratelimit", "metrics", "postgres"]),
+        ("scholarlink-billing", &["metrics", "headers", "postgres"]),
+    ];
+    for (example, kinds) in expected {
+        let dir = example_copy(example);
+        let text = std::fs::read_to_string(dir.path().join("greenlight.toml")).unwrap();
+        let manifest: toml::Table = toml::from_str(&text).unwrap();
+        let probes = manifest["probes"].as_array().unwrap();
+        let declared: Vec<&str> = probes
+            .iter()
+            .filter(|p| {
+                p.get("environments").is_none_or(|e| {
+                    e.as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|v| v.as_str() == Some("production"))
+                })
+            })
+            .map(|p| p["kind"].as_str().unwrap())
+            .collect();
+        for kind in *kinds {
+            assert!(declared.contains(kind), "{example}: {kind} in {declared:?}");
+        }
+        // Every declared probe is referred to by a checklist item.
+        let checklist = manifest["checklist"].as_array().unwrap();
+        for p in probes {
+            let name = p["name"].as_str().unwrap();
+            assert!(
+                checklist
+                    .iter()
+                    .any(
+                        |c| c.get("auto").and_then(|a| a.as_array()).is_some_and(|a| a
+                            .iter()
+                            .any(|v| v.as_str() == Some(&format!("probe:{name}"))))
+                    ),
+                "{example}: no checklist item refers to probe:{name}"
+            );
+        }
+        // And the manifest loads: the probe entries are valid.
+        let r = run(dir.path(), &["check", "--env", "production", "--now", NOW]);
+        assert_ne!(r.code, 2, "{example}: {}", r.stderr);
+    }
+}
