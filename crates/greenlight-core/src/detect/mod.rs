@@ -508,6 +508,7 @@ impl Detectors {
                             text.get(range.start.wrapping_sub(1)),
                             Some(b'"' | b'\'' | b'`')
                         )
+                        && !bare_token_assignment(text, line_start, line_end, &range)
                     {
                         continue;
                     }
@@ -529,6 +530,47 @@ impl Detectors {
 }
 
 /// The end of the `n`-th line below the line that ends at `line_end`.
+/// In source code, an unquoted value is usually an expression (`password = hashlib.sha256(raw)`,
+/// `token = self.token`); but a line that is nothing but `name = VALUE` (or `name: VALUE`), the
+/// value a single run of token characters of at least 16 with letters and digits, running to the
+/// end of the line or a comment, is a constant pasted in as it is (config-like `.py` files,
+/// settings modules, scripts).
+fn bare_token_assignment(
+    text: &[u8],
+    line_start: usize,
+    line_end: usize,
+    secret: &Range<usize>,
+) -> bool {
+    let value = &text[secret.clone()];
+    let before = &text[line_start..secret.start];
+    let after = &text[secret.end..line_end];
+    let starts_line = before
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .is_some_and(|i| before[i].is_ascii_alphabetic() || before[i] == b'_');
+    // One name, then `=` or `:` (no call, index or attribute access on the left).
+    let lhs_is_name = {
+        let t = before.trim_ascii();
+        let op = t.iter().rposition(|&b| b == b'=' || b == b':');
+        op.is_some_and(|i| {
+            let name = t[..i].trim_ascii();
+            let name = name.strip_suffix(b":").unwrap_or(name).trim_ascii();
+            !name.is_empty()
+                && name
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        })
+    };
+    let rest = after.trim_ascii();
+    let ends_line = rest.is_empty() || rest.starts_with(b"#") || rest.starts_with(b"//");
+    starts_line
+        && lhs_is_name
+        && ends_line
+        && value.len() >= 16
+        && value.iter().any(u8::is_ascii_digit)
+        && value.iter().any(u8::is_ascii_alphabetic)
+}
+
 fn lines_below(text: &[u8], line_end: usize, n: usize) -> usize {
     let mut end = line_end;
     for _ in 0..n {
@@ -1009,14 +1051,35 @@ mod tests {
     }
 
     #[test]
-    fn in_source_code_the_generic_detector_takes_quoted_values_only() {
+    fn in_source_code_the_generic_detector_takes_quoted_values_and_bare_constants() {
         let typed = "pub const IFLA_INET6_TOKEN: _bindgen_ty_5 = _bindgen_ty_5::IFLA_INET6_TOKEN;";
         assert!(found(typed, Generic::QuotedOnly).is_empty());
         let field = "private_key_ops: &PrivateKeyOps,";
         assert!(found(field, Generic::QuotedOnly).is_empty());
         let literal = "let api_token = \"q8ZfW3nR7tY2mK9pL4xV6bN1\";";
         assert_eq!(found(literal, Generic::QuotedOnly), ["generic-secret"]);
-        assert!(found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::QuotedOnly).is_empty());
+        // Unquoted, an expression is code; a line that is only `name = TOKEN` is a constant.
+        for code in [
+            "token = self.token_value",
+            "password = hashlib.sha256(raw_password1234)",
+            "api_key = settings.get(\"API_KEY\")",
+            "key = cache_key_v2 + suffix1234567890",
+            "headers[\"X-Api-Key\"] = Q8ZfW3nR7tY2mK9pL4xV6bN1",
+        ] {
+            assert!(found(code, Generic::QuotedOnly).is_empty(), "{code}");
+        }
+        assert_eq!(
+            found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::QuotedOnly),
+            ["generic-secret"]
+        );
+        assert_eq!(
+            found(
+                "    billing_api_key = Zt5Kq9vM2xR7wL3pN8b  # prod",
+                Generic::QuotedOnly
+            ),
+            ["generic-secret"]
+        );
+        assert!(found("token = Q8ZfW3nR7tY", Generic::QuotedOnly).is_empty());
         assert_eq!(
             found("token = Q8ZfW3nR7tY2mK9pL4xV6bN1", Generic::On),
             ["generic-secret"]
