@@ -599,7 +599,17 @@ fn public_name(name: &[u8]) -> bool {
         Regex::new(r"(?i)public|publishable|search|site[_.-]?key|client[_.-]?id$|(?:^|[_.-]|[a-z])id$|[a-z]Id$|_ids?$|url$|uri$|host$|domain$|endpoint$|region$|user(?:name)?$|email$|account$|version$|ttl$|expir|length$|size$|header$|path$|file$")
             .expect("public name regex")
     });
+    // Algolia's search-only key is meant for browsers; Azure AI Search's keys (admin, query)
+    // are not, and say so in their names.
+    static SEARCH_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:.*(?:azure|admin).*search|.*search.*(?:azure|admin)).*$")
+            .expect("search secret regex")
+    });
+    static PUBLIC_BESIDES_SEARCH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)public|publishable|site[_.-]?key").expect("public regex")
+    });
     PUBLIC.is_match(name)
+        && !(SEARCH_SECRET.is_match(name) && !PUBLIC_BESIDES_SEARCH.is_match(name))
 }
 
 /// A context detector's assignment counts on the line naming the provider when its name is
@@ -1085,6 +1095,15 @@ mod tests {
             ["generic-secret"]
         );
         assert!(found("password: \"Kx7mQ2vLp9wR4tY8\"", Generic::Off).is_empty());
+    }
+
+    #[test]
+    fn search_keys_are_public_for_algolia_not_for_azure() {
+        assert!(public_name(b"ALGOLIA_SEARCH_KEY"));
+        assert!(public_name(b"searchApiKey"));
+        assert!(!public_name(b"AZURE_SEARCH_KEY"));
+        assert!(!public_name(b"search_admin_key"));
+        assert!(public_name(b"azure_search_public_key"));
     }
 
     #[test]
