@@ -609,7 +609,7 @@ fn public_name(name: &[u8]) -> bool {
         Regex::new(r"(?i)public|publishable|site[_.-]?key").expect("public regex")
     });
     PUBLIC.is_match(name)
-        && !(SEARCH_SECRET.is_match(name) && !PUBLIC_BESIDES_SEARCH.is_match(name))
+        && (!SEARCH_SECRET.is_match(name) || PUBLIC_BESIDES_SEARCH.is_match(name))
 }
 
 /// A context detector's assignment counts on the line naming the provider when its name is
