@@ -51,10 +51,48 @@ pub struct Finding {
     /// With `scan --verify`: what the secret's provider said of it (`live`, `invalid`, `unknown`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<&'static str>,
+    /// For `scan`: how sure the detector is (`high` for a provider format with a unique prefix
+    /// or a valid checksum, `medium` for a provider's shape beside its name, `low` for a
+    /// generic match or a failed checksum)...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// ...and why it fired: the detector's evidence (prefix, checksum, context word, name and
+    /// entropy). Never the secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     #[serde(skip)]
     pub help: Option<String>,
     #[serde(skip)]
     pub snippet: Option<Snippet>,
+}
+
+/// How sure a scan detector is that a match is a real secret.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// The outcome of one check of a live subsystem (a probe's, a verification's).
@@ -296,6 +334,7 @@ crate::redact_fields!(Finding {
     author,
     fingerprint,
     probe,
+    why,
     help,
     snippet,
 });

@@ -284,6 +284,10 @@ pub struct ScanConfig {
     /// Files larger than this many bytes are skipped with a note.
     #[serde(default)]
     pub max_file_size: Option<u64>,
+    /// Findings below this confidence are not reported (`low`, `medium`, `high`); all by
+    /// default. `scan --min-confidence` overrides it.
+    #[serde(default)]
+    pub min_confidence: Option<crate::finding::Confidence>,
 }
 
 /// One `[[probes]]` entry: a live check of the deployed environment (see `docs/probe.md`).

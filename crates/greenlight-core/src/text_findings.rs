@@ -124,6 +124,8 @@ pub fn findings_with_secrets(path: &str, text: &[u8], hits: &[Hit]) -> Vec<(Find
             source: None,
             probe: None,
             verification: None,
+            confidence: Some(hit.confidence),
+            why: Some(hit.why.clone()),
             help: None,
             snippet: Some(Snippet {
                 line_text: line_text.trim_end_matches('\r').to_owned(),

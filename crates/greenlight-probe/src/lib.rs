@@ -681,6 +681,8 @@ pub fn findings_of(results: &[ProbeResult]) -> Vec<Finding> {
                 source: None,
                 probe: Some(r.name.clone()),
                 verification: None,
+                confidence: None,
+                why: None,
                 help: None,
                 snippet: None,
             });

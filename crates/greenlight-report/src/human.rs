@@ -32,6 +32,10 @@ fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
         .as_ref()
         .map(|loc| format!("at {}:{}:{}", loc.path, loc.line, loc.column))
         .unwrap_or_default();
+    let why = match (f.confidence, &f.why) {
+        (Some(c), Some(why)) => format!("{} confidence: {why}", c.as_str()),
+        _ => String::new(),
+    };
     let body = match (&f.location, &f.snippet) {
         (Some(loc), Some(snippet)) => {
             let span = byte_range(&snippet.line_text, &snippet.columns);
@@ -40,12 +44,15 @@ fn render_finding(out: &mut String, f: &Finding, renderer: &Renderer) {
             } else {
                 span
             };
-            let message = level(f.severity).title(&f.message).id(id).snippet(
+            let mut message = level(f.severity).title(&f.message).id(id).snippet(
                 Snippet::source(&snippet.line_text)
                     .line_start(loc.line)
                     .origin(&loc.path)
                     .annotation(level(f.severity).span(span).label(f.rule.summary())),
             );
+            if !why.is_empty() {
+                message = message.footer(Level::Info.title(&why));
+            }
             renderer.render(message).to_string()
         }
         (Some(_), None) => {

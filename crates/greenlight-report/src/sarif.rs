@@ -70,6 +70,8 @@ pub fn render_sarif(report: &Redacted<Report>) -> String {
                 ),
                 ("commit", &f.commit),
                 ("author", &f.author),
+                ("confidence", &f.confidence.map(|c| c.as_str().to_owned())),
+                ("why", &f.why),
             ] {
                 if let Some(v) = v {
                     properties.insert(k.to_owned(), Value::String(v.clone()));

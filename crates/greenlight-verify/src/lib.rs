@@ -1133,6 +1133,8 @@ pub fn findings_of(results: &[Verification]) -> Vec<Finding> {
                 probe: None,
                 source: None,
                 verification: None,
+                confidence: None,
+                why: None,
                 help: None,
                 snippet: None,
             });

@@ -58,6 +58,8 @@ fn diff_findings(
             source: None,
             probe: None,
             verification: None,
+            confidence: None,
+            why: None,
             help: None,
             snippet: crate::rules::snippet_of(a, view.secret),
         });

@@ -62,6 +62,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             location: Some(location_of(a)),
             value: Some(greenlight_core::redact::Shown::of(&a.value, secret)),
             verification: None,
+            confidence: None,
+            why: None,
             help: None,
             commit: None,
             author: None,

@@ -94,6 +94,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             location: Some(Location { path: source.path.clone(), line: 1, column: 1 }),
             value: None,
             verification: None,
+            confidence: None,
+            why: None,
             help: None,
             commit: None,
             author: None,

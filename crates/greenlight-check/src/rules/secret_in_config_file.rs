@@ -109,6 +109,8 @@ fn manifest_values(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 location: Some(cx.declaration_location(d)),
                 value: Some(greenlight_core::redact::Shown::secret(value)),
                 verification: None,
+                confidence: None,
+                why: None,
                 help: Some(format!(
                     "remove the {key}, rotate the secret, and set it in each environment's secret store"
                 )),

@@ -46,8 +46,33 @@ pub struct Args {
     /// Report only secrets their provider confirms are live (implies --verify).
     #[arg(long)]
     pub only_verified: bool,
+    /// Report only findings at least this sure: `high` (a provider's format with its unique
+    /// prefix or a valid checksum), `medium` (a provider's shape beside its name), `low`
+    /// (generic: a random-looking value under a secret-like name; a failed checksum). Default:
+    /// the manifest's `[scan] min_confidence`, else every finding.
+    #[arg(long, value_enum)]
+    pub min_confidence: Option<MinConfidence>,
     #[command(flatten)]
     pub network: super::verify::NetworkArgs,
+}
+
+/// `--min-confidence`'s values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MinConfidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<MinConfidence> for greenlight::finding::Confidence {
+    fn from(c: MinConfidence) -> Self {
+        use greenlight::finding::Confidence;
+        match c {
+            MinConfidence::Low => Confidence::Low,
+            MinConfidence::Medium => Confidence::Medium,
+            MinConfidence::High => Confidence::High,
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
@@ -66,6 +91,10 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         None
     };
     let config = config.unwrap_or_default();
+    let min_confidence = args
+        .min_confidence
+        .map(greenlight::finding::Confidence::from)
+        .or(config.min_confidence);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let options = ScanOptions {
         paths: args.paths,
@@ -99,6 +128,18 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
     let mut result = scan(&options, &progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if let Some(min) = min_confidence {
+        result
+            .findings
+            .retain(|f| f.confidence.is_none_or(|c| c >= min));
+        // Nor is a secret below the bar sent to its provider by --verify.
+        let kept: std::collections::HashSet<&String> = result
+            .findings
+            .iter()
+            .filter_map(|f| f.fingerprint.as_ref())
+            .collect();
+        result.held.retain(|fp, _| kept.contains(fp));
     }
     if let Some(path) = &args.write_baseline {
         Baseline::from_findings(&result.findings).save(path)?;

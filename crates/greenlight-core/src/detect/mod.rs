@@ -11,6 +11,7 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::catalog::{self, Catalog, Format, Mode};
+use crate::finding::Confidence;
 use crate::rule::Severity;
 
 /// `catalog/detectors.toml`, converted to JSON by build.rs.
@@ -58,6 +59,10 @@ struct DetectorDef {
     severity: Option<Severity>,
     #[serde(default)]
     min_entropy: Option<f64>,
+    /// A checksum the provider builds into its tokens (`github-crc32`: the last six base62
+    /// characters are the CRC32 of the thirty before them, as GitHub's and npm's tokens are).
+    #[serde(default)]
+    checksum: Option<String>,
     #[serde(default)]
     examples: DetectorExamples,
 }
@@ -93,6 +98,8 @@ pub struct Detector {
     pub context: bool,
     /// See `DetectorDef::generic`.
     pub generic: bool,
+    /// See `DetectorDef::checksum`.
+    pub checksum: Option<String>,
     /// Its entry in the rule registry (command `scan`; its documentation is [`Detector::doc`]).
     pub meta: crate::rule::RuleMeta,
     pattern: LazyPattern,
@@ -249,6 +256,9 @@ pub struct Hit {
     pub secret: Range<usize>,
     pub severity: Severity,
     pub mode: Option<Mode>,
+    pub confidence: Confidence,
+    /// Why the detector fired, in words (never the secret).
+    pub why: String,
 }
 
 /// Keywords matched as written and keywords matched ignoring ASCII case, in two automata that
@@ -355,6 +365,7 @@ impl Detectors {
                 examples: def.examples,
                 context,
                 generic: def.generic,
+                checksum: def.checksum,
                 pattern,
             });
         }
@@ -608,8 +619,7 @@ fn public_name(name: &[u8]) -> bool {
     static PUBLIC_BESIDES_SEARCH: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)public|publishable|site[_.-]?key").expect("public regex")
     });
-    PUBLIC.is_match(name)
-        && (!SEARCH_SECRET.is_match(name) || PUBLIC_BESIDES_SEARCH.is_match(name))
+    PUBLIC.is_match(name) && (!SEARCH_SECRET.is_match(name) || PUBLIC_BESIDES_SEARCH.is_match(name))
 }
 
 /// A context detector's assignment counts on the line naming the provider when its name is
@@ -968,11 +978,94 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     } else {
         jwt_severity.unwrap_or(det.severity)
     };
+    let (confidence, why) = judge(det, secret, name);
     Some(Hit {
         detector: det,
         secret: range,
         severity,
         mode,
+        confidence,
+        why,
+    })
+}
+
+/// How sure a detector is, and why it fired: a provider format's own structure (a unique prefix,
+/// a checksum that holds) is `high`; a provider's shape found beside its name is `medium`; a
+/// generic secret-like name with a random-looking value is `low`, as is a token whose checksum
+/// does not hold (made up by hand, or altered).
+fn judge(det: &Detector, secret: &str, name: &[u8]) -> (Confidence, String) {
+    let name = String::from_utf8_lossy(name);
+    if det.generic {
+        return (
+            Confidence::Low,
+            format!(
+                "generic: a value of {} characters, {:.1} bits of entropy per character, assigned to `{name}`",
+                secret.chars().count(),
+                entropy_per_char(secret)
+            ),
+        );
+    }
+    if det.context {
+        let keyword = det.keywords.first().map(String::as_str).unwrap_or_default();
+        return (
+            Confidence::Medium,
+            format!(
+                "context: the provider's name ({keyword}{}) beside a value of its shape",
+                if name.is_empty() {
+                    String::new()
+                } else {
+                    format!(", in `{name}`")
+                }
+            ),
+        );
+    }
+    match det.checksum.as_deref().map(|kind| (kind, checksum_holds(kind, secret))) {
+        Some((kind, Some(true))) => (
+            Confidence::High,
+            format!("the provider's token format with its {kind} checksum, which holds"),
+        ),
+        Some((kind, Some(false))) => (
+            Confidence::Low,
+            format!(
+                "the provider's token format, but its {kind} checksum does not hold: made up or altered"
+            ),
+        ),
+        _ => (
+            Confidence::High,
+            "the provider's token format (its prefix and structure)".to_owned(),
+        ),
+    }
+}
+
+/// Whether a token's built-in checksum holds; `None` when the token has no checksum of that
+/// kind (a legacy format of the same provider).
+pub fn checksum_holds(kind: &str, token: &str) -> Option<bool> {
+    match kind {
+        // GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`) and npm (`npm_`): a four-character
+        // prefix, 30 random base62 characters, and the CRC32 of those 30 in six base62
+        // characters (github.blog, 2021-04-05 and 2021-09-23).
+        "github-crc32" => {
+            let bytes = token.as_bytes();
+            if bytes.len() != 40 || bytes[3] != b'_' {
+                return None;
+            }
+            let (random, check) = (&bytes[4..34], &token[34..]);
+            Some(base62_decode(check) == Some(u64::from(crc32fast::hash(random))))
+        }
+        _ => None,
+    }
+}
+
+/// Base62 with the digits, then upper-case, then lower-case letters (GitHub's alphabet).
+fn base62_decode(text: &str) -> Option<u64> {
+    text.bytes().try_fold(0u64, |acc, b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'Z' => b - b'A' + 10,
+            b'a'..=b'z' => b - b'a' + 36,
+            _ => return None,
+        };
+        acc.checked_mul(62)?.checked_add(u64::from(digit))
     })
 }
 
@@ -1095,6 +1188,51 @@ mod tests {
             ["generic-secret"]
         );
         assert!(found("password: \"Kx7mQ2vLp9wR4tY8\"", Generic::Off).is_empty());
+    }
+
+    /// A token of the GitHub/npm layout with a correct checksum, from 30 random characters.
+    fn with_checksum(prefix: &str, random: &str) -> String {
+        let mut n = crc32fast::hash(random.as_bytes());
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut digits = [b'0'; 6];
+        for d in digits.iter_mut().rev() {
+            *d = alphabet[(n % 62) as usize];
+            n /= 62;
+        }
+        format!("{prefix}{random}{}", std::str::from_utf8(&digits).unwrap())
+    }
+
+    #[test]
+    fn checksums_raise_or_lower_confidence() {
+        let good = with_checksum("ghp_", "Rq8mZ4vX7tN1pL9wK2bY6cJ3hD5fG0");
+        assert_eq!(checksum_holds("github-crc32", &good), Some(true));
+        let mut bad = good.clone().into_bytes();
+        bad[10] = if bad[10] == b'a' { b'b' } else { b'a' };
+        let bad = String::from_utf8(bad).unwrap();
+        assert_eq!(checksum_holds("github-crc32", &bad), Some(false));
+        assert_eq!(checksum_holds("github-crc32", "github_pat_x"), None);
+        let npm = with_checksum("npm_", "Zt5Kq9vM2xR7wL3pN8bQ4cH6jF1gD0");
+        assert_eq!(checksum_holds("github-crc32", &npm), Some(true));
+
+        let confidence = |line: &str| {
+            Detectors::builtin()
+                .scan(line.as_bytes(), Generic::On)
+                .into_iter()
+                .map(|h| (h.detector.id, h.confidence))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            confidence(&format!("GITHUB_TOKEN={good}")),
+            [("github-token", Confidence::High)]
+        );
+        assert_eq!(
+            confidence(&format!("GITHUB_TOKEN={bad}")),
+            [("github-token", Confidence::Low)]
+        );
+        assert_eq!(
+            confidence("WEBHOOK_SIGNING_KEY=a3f9c2e81b7d4065f1e2d3c4b5a69788"),
+            [("generic-secret", Confidence::Low)]
+        );
     }
 
     #[test]
