@@ -298,3 +298,63 @@ fn baselines_and_manifest_excludes_silence_known_findings() {
     let (code, report) = scan_json(d, &["."]);
     assert_eq!(code, 0, "{report:#}");
 }
+
+#[test]
+fn findings_say_how_sure_they_are_and_min_confidence_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("settings.env"),
+        "AWS_ACCESS_KEY_ID=AKIAQ3EGRSLMPXK7TW2N\nREPORTS_API_KEY=a3f9c2e81b7d4065f1e2d3c4b5a69788\n",
+    )
+    .unwrap();
+    let (code, all) = scan_json(dir.path(), &["--no-ignore"]);
+    assert_eq!(code, 1);
+    let seen: Vec<(String, String)> = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert!(f["why"].as_str().is_some_and(|w| !w.is_empty()), "{f}");
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["confidence"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        seen.contains(&("aws-access-key-id".into(), "high".into())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("generic-secret".into(), "low".into())),
+        "{seen:?}"
+    );
+    let (_, medium) = scan_json(dir.path(), &["--no-ignore", "--min-confidence", "medium"]);
+    let rules: Vec<&str> = medium["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["aws-access-key-id"]);
+    // The manifest's [scan] table sets the default.
+    std::fs::write(
+        dir.path().join("greenlight.toml"),
+        "[project]\nname = \"x\"\n\n[scan]\nmin_confidence = \"high\"\n",
+    )
+    .unwrap();
+    let (_, high) = scan_json(dir.path(), &["--no-ignore"]);
+    assert_eq!(high["findings"].as_array().unwrap().len(), 1);
+    let human = run(
+        dir.path(),
+        &["scan", ".", "--no-ignore", "--min-confidence", "low"],
+    );
+    assert!(
+        human
+            .stdout
+            .contains("high confidence: the provider's token format"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("low confidence: generic"));
+}
