@@ -59,6 +59,10 @@ struct DetectorDef {
     severity: Option<Severity>,
     #[serde(default)]
     min_entropy: Option<f64>,
+    /// The match may run onto this many lines below the keyword's line (an XML element's text
+    /// on its own line); cheaper than `multiline`, whose window is 8 KiB.
+    #[serde(default)]
+    lines_below: Option<usize>,
     /// A checksum the provider builds into its tokens (`github-crc32`: the last six base62
     /// characters are the CRC32 of the thirty before them, as GitHub's and npm's tokens are).
     #[serde(default)]
@@ -100,6 +104,8 @@ pub struct Detector {
     pub generic: bool,
     /// See `DetectorDef::checksum`.
     pub checksum: Option<String>,
+    /// See `DetectorDef::lines_below`.
+    pub lines_below: Option<usize>,
     /// Its entry in the rule registry (command `scan`; its documentation is [`Detector::doc`]).
     pub meta: crate::rule::RuleMeta,
     pattern: LazyPattern,
@@ -366,6 +372,7 @@ impl Detectors {
                 context,
                 generic: def.generic,
                 checksum: def.checksum,
+                lines_below: def.lines_below,
                 pattern,
             });
         }
@@ -483,6 +490,8 @@ impl Detectors {
                     (line_start + MULTILINE_WINDOW).min(text.len())
                 } else if det.context {
                     lines_below(text, line_end, CONTEXT_LINES)
+                } else if let Some(n) = det.lines_below {
+                    lines_below(text, line_end, n)
                 } else {
                     line_end
                 };
