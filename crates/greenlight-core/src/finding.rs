@@ -66,34 +66,7 @@ pub struct Finding {
     pub snippet: Option<Snippet>,
 }
 
-/// How sure a scan detector is that a match is a real secret.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+pub use crate::detect::Confidence;
 
 /// The outcome of one check of a live subsystem (a probe's, a verification's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -11,7 +11,6 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::catalog::{self, Catalog, Format, Mode};
-use crate::finding::Confidence;
 use crate::rule::Severity;
 
 /// `catalog/detectors.toml`, converted to JSON by build.rs.
@@ -242,6 +241,35 @@ fn longest_run(s: &str) -> usize {
         best = best.max(run);
     }
     best
+}
+
+/// How sure a scan detector is that a match is a real secret.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Where the generic detector runs.
@@ -550,6 +578,25 @@ impl Detectors {
 }
 
 /// The end of the `n`-th line below the line that ends at `line_end`.
+/// The base64 characters of a PEM block's body: after its BEGIN line, before its END line,
+/// without RFC 1421 header lines (`Proc-Type: …`). The smallest real private key (an Ed25519
+/// OpenSSH key) has several hundred.
+fn pem_body_len(pem: &str) -> usize {
+    let after_begin = pem
+        .find("-----BEGIN")
+        .and_then(|i| pem[i + 10..].find("-----").map(|j| i + 10 + j + 5))
+        .map_or(pem, |i| &pem[i..]);
+    let body = after_begin
+        .find("-----END")
+        .map_or(after_begin, |i| &after_begin[..i]);
+    body.replace("\\n", "\n")
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(str::chars)
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        .count()
+}
+
 /// In source code, an unquoted value is usually an expression (`password = hashlib.sha256(raw)`,
 /// `token = self.token`); but a line that is nothing but `name = VALUE` (or `name: VALUE`), the
 /// value a single run of token characters of at least 16 with letters and digits, running to the
@@ -589,6 +636,46 @@ fn bare_token_assignment(
         && value.len() >= 16
         && value.iter().any(u8::is_ascii_digit)
         && value.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// The longest stretch of `s` that repeats a pattern of two to four characters (not all one
+/// character: runs of one are [`longest_run`]'s, and base64 zeros are exempt there).
+fn longest_periodic_run(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut best = 0;
+    for p in 2..=4usize {
+        let mut start = 0;
+        for i in p..=b.len() {
+            if i == b.len() || b[i] != b[i - p] {
+                let run = i - start;
+                let distinct = b[start..start + p.min(run)].iter().any(|&c| c != b[start]);
+                if run >= p * 2 && distinct {
+                    best = best.max(run);
+                }
+                start = i + 1 - p;
+            }
+        }
+    }
+    best
+}
+
+/// A qualified name made of words, not a token: `Ed25519.BlindKeySignatures`,
+/// `SN_id_Gost28147_89_None_KeyMeshing`, `SalesResults-1.2` — every part between `.`, `_`,
+/// `-`, `:` is a word (optionally Capitalised or UPPER), a word with a number, or a number, and
+/// at least one part is a CamelCase compound of two or more words of three letters or more.
+/// A random token almost never splits that way.
+fn word_compound(s: &str) -> bool {
+    static PART: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"^(?:[A-Z]?[a-z]+|[A-Z]+)?[0-9]*$").expect("part regex")
+    });
+    static COMPOUND: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"^(?:[A-Z][a-z]{2,}){2,}[0-9]*$").expect("compound regex")
+    });
+    let parts: Vec<&str> = s.split(['.', '_', '-', ':']).collect();
+    parts
+        .iter()
+        .all(|p| PART.is_match(p) || COMPOUND.is_match(p))
+        && parts.iter().any(|p| COMPOUND.is_match(p))
 }
 
 fn lines_below(text: &[u8], line_end: usize, n: usize) -> usize {
@@ -784,7 +871,7 @@ fn looks_encrypted(s: &str) -> bool {
 /// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
 fn not_a_secret_name(name: &[u8]) -> bool {
     static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
             .expect("not-secret name regex")
     });
     NOT_SECRET.is_match(name)
@@ -841,14 +928,27 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     if det.context && (is_reference(&surrounding_token(text, &range)) || looks_encrypted(secret)) {
         return None;
     }
-    if det.id == "private-key" && secret.contains("YOUR") {
-        return None;
+    // The body is read from the text, not the match: an encrypted key's `Proc-Type:` header
+    // ends the pattern's match before its base64.
+    let pem_from_here = || {
+        let end = (range.start + MULTILINE_WINDOW).min(text.len());
+        String::from_utf8_lossy(&text[range.start..end]).into_owned()
+    };
+    if det.id == "private-key" && (secret.contains("YOUR") || pem_body_len(&pem_from_here()) < 64) {
+        return None; // a placeholder, or a header and footer around a word: no key material
     }
     // A long run of one character (`aaaaaaaaaaaa`, `0000000000`) is a filler in a sample, not
     // a random token (a random 40-character token holds such a run with odds below 1e-8).
     // Runs of `A` are exempt: base64 writes zero bytes as `A`, and key material and some tokens
     // (Twitter's bearer tokens, DER) carry them by structure.
     if !det.multiline && !det.id.contains("private-key") && longest_run(secret) >= 8 {
+        return None;
+    }
+    // Likewise a short pattern repeated (`123123123123`, `abababab…`) over a good part of the
+    // value: typed to fill a length. (Long key material may hold such a stretch by structure:
+    // base64 of base64 of zero bytes is `QUFBQUFB…`.)
+    let periodic = longest_periodic_run(secret);
+    if !det.multiline && periodic >= 12 && periodic * 3 >= secret.len() {
         return None;
     }
     if det.id == "authorization-basic" && !basic_credentials(secret) {
@@ -972,7 +1072,10 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             && classes == 3
             && secret.chars().any(|c| c.is_ascii_punctuation())
             && entropy_per_char(secret) >= 2.5;
+        // Passwords may be made of words (`SummerVacation2024`); keys and tokens are not.
+        let compound = word_compound(secret) && !password_name(name);
         if identifier
+            || compound
             || (entropy_per_char(secret) < min && !hand_made_password)
             || classes < 2
             || secret.contains("://")
@@ -1241,6 +1344,32 @@ mod tests {
         assert_eq!(
             confidence("WEBHOOK_SIGNING_KEY=a3f9c2e81b7d4065f1e2d3c4b5a69788"),
             [("generic-secret", Confidence::Low)]
+        );
+    }
+
+    #[test]
+    fn fillers_compounds_and_empty_keys_are_not_secrets() {
+        assert_eq!(longest_periodic_run("GR1348941231231231231231231"), 19);
+        assert_eq!(longest_periodic_run("Kx7mQ2vLp9wR4tY8"), 0);
+        assert_eq!(longest_periodic_run("AAAAAAAAAAAAAAAA"), 0);
+        assert!(word_compound("Ed25519.BlindKeySignatures"));
+        assert!(word_compound("SN_id_Gost28147_89_None_KeyMeshing"));
+        assert!(word_compound("SalesResults-1.2"));
+        assert!(!word_compound("Kx7mQ2vLp9wR4tY8"));
+        assert!(!word_compound("tGTBROJg6UEtgFA9H-rqLaciRBFGtEIjERQ"));
+        assert!(found("signing_key = \"X25519.KeyPair\"", Generic::On).is_empty());
+        assert_eq!(
+            found("db_password = \"SummerVacation2024x\"", Generic::On),
+            ["generic-secret"]
+        );
+        assert!(found(
+            "csrf_token = \"Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7\"",
+            Generic::On
+        )
+        .is_empty());
+        assert_eq!(
+            pem_body_len("-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----"),
+            8
         );
     }
 
