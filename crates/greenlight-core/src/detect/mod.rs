@@ -659,8 +659,8 @@ fn longest_periodic_run(s: &str) -> usize {
     best
 }
 
-/// A qualified name made of words, not a token: `Ed25519.BlindKeySignatures`,
-/// `SN_id_Gost28147_89_None_KeyMeshing`, `SalesResults-1.2` — every part between `.`, `_`,
+/// A qualified name made of words, not a token: `P256.SharedSecretAgreement`,
+/// `OID_id_Streebog512_33_Null_KeyWrapping`, `OrderTotals-2.4` — every part between `.`, `_`,
 /// `-`, `:` is a word (optionally Capitalised or UPPER), a word with a number, or a number, and
 /// at least one part is a CamelCase compound of two or more words of three letters or more.
 /// A random token almost never splits that way.
@@ -1349,21 +1349,21 @@ mod tests {
 
     #[test]
     fn fillers_compounds_and_empty_keys_are_not_secrets() {
-        assert_eq!(longest_periodic_run("GR1348941231231231231231231"), 19);
+        assert_eq!(longest_periodic_run("tok_9f4e2a7878787878787878"), 16);
         assert_eq!(longest_periodic_run("Kx7mQ2vLp9wR4tY8"), 0);
         assert_eq!(longest_periodic_run("AAAAAAAAAAAAAAAA"), 0);
-        assert!(word_compound("Ed25519.BlindKeySignatures"));
-        assert!(word_compound("SN_id_Gost28147_89_None_KeyMeshing"));
-        assert!(word_compound("SalesResults-1.2"));
+        assert!(word_compound("P256.SharedSecretAgreement"));
+        assert!(word_compound("OID_id_Streebog512_33_Null_KeyWrapping"));
+        assert!(word_compound("OrderTotals-2.4"));
         assert!(!word_compound("Kx7mQ2vLp9wR4tY8"));
         assert!(!word_compound("tGTBROJg6UEtgFA9H-rqLaciRBFGtEIjERQ"));
-        assert!(found("signing_key = \"X25519.KeyPair\"", Generic::On).is_empty());
+        assert!(found("signing_key = \"Rsa4096.SigningKeyPair\"", Generic::On).is_empty());
         assert_eq!(
             found("db_password = \"SummerVacation2024x\"", Generic::On),
             ["generic-secret"]
         );
         assert!(found(
-            "csrf_token = \"Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7\"",
+            "csrf_token = \"Vb8nW2qLx5Tz9Rk3Hm7Jc4Pd6Fs1Ga0Ye\"",
             Generic::On
         )
         .is_empty());
