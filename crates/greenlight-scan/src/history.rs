@@ -1,4 +1,5 @@
-//! Git history: every blob reachable from any ref, read once.
+//! Git history: every blob reachable from any ref (or from a revision range), read once; and
+//! the index (`scan --staged`): the blobs `git commit` would record that HEAD does not have.
 //!
 //! Commits are walked oldest first (topological order); each commit is diffed against its first
 //! parent (root commits against the empty tree), and a blob id seen for the first time is
@@ -21,46 +22,173 @@ use super::{
     Skipped,
 };
 
+/// Which part of a repository's objects a scan reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitScope {
+    /// Every commit reachable from any ref.
+    AllHistory,
+    /// The commits of a revision range: `A..B`, or `REV` for `REV..HEAD` (a pull request's).
+    Range(String),
+    /// The index: what `git commit` would record, only blobs that differ from HEAD.
+    Staged,
+}
+
 struct Introduced {
     order: usize,
-    commit: Oid,
+    /// None for a staged blob (not committed yet).
+    commit: Option<Oid>,
     path: String,
     author: String,
 }
 
-pub(super) fn scan_history(
-    root: &Path,
-    options: &ScanOptions,
-    progress: Progress<'_>,
-    result: &mut ScanResult,
-) {
-    let repo = match Repository::open_ext(
+fn open(root: &Path, result: &mut ScanResult) -> Option<Repository> {
+    match Repository::open_ext(
         root,
         git2::RepositoryOpenFlags::empty(),
         std::iter::empty::<&std::ffi::OsStr>(),
     ) {
-        Ok(r) => r,
+        Ok(r) => Some(r),
         Err(e) => {
             result.summary.skipped.push(Skipped {
                 path: root.display().to_string(),
                 reason: format!("not a git repository: {}", e.message()),
             });
-            return;
+            None
         }
+    }
+}
+
+/// The commits a scope walks, oldest first.
+fn commits_of(repo: &Repository, scope: &GitScope) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    match scope {
+        GitScope::Range(range) if range.contains("..") => walk.push_range(range)?,
+        GitScope::Range(since) => {
+            walk.push_head()?;
+            let since = repo.revparse_single(since)?.peel_to_commit()?;
+            walk.hide(since.id())?;
+        }
+        _ => {
+            walk.push_glob("*")?;
+            if repo.head().is_ok() {
+                walk.push_head()?;
+            }
+        }
+    }
+    walk.collect()
+}
+
+/// Bad revisions are the user's error (exit 2), not a skipped part of the scan.
+pub(super) fn check_range(root: &Path, range: &str) -> Result<(), String> {
+    let repo = Repository::open_ext(
+        root,
+        git2::RepositoryOpenFlags::empty(),
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|e| format!("{}: not a git repository ({})", root.display(), e.message()))?;
+    let revs: Vec<&str> = match range.split_once("..") {
+        Some((a, b)) => vec![a, b],
+        None => vec![range],
+    };
+    for rev in revs.into_iter().filter(|r| !r.is_empty()) {
+        repo.revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| {
+                format!(
+                    "`{rev}` is not a commit of this repository ({})",
+                    e.message()
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Scans the staged blobs: those of the index that differ from HEAD's tree (all of them before
+/// the first commit), under the paths they will have once committed.
+pub(super) fn scan_staged(
+    root: &Path,
+    options: &ScanOptions,
+    progress: Progress<'_>,
+    result: &mut ScanResult,
+) {
+    let Some(repo) = open(root, result) else {
+        return;
+    };
+    let staged = (|| -> Result<Vec<(Oid, Introduced)>, git2::Error> {
+        let index = repo.index()?;
+        let head = match repo.head() {
+            Ok(h) => Some(h.peel_to_tree()?),
+            Err(_) => None,
+        };
+        let mut diff_options = DiffOptions::new();
+        diff_options.skip_binary_check(true);
+        let diff = repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options))?;
+        Ok(new_blobs(&diff, 0, None, ""))
+    })();
+    match staged {
+        Ok(list) => {
+            let repo_path = repo.path().to_path_buf();
+            scan_blobs(&repo_path, list, options, progress, result);
+        }
+        Err(e) => result.summary.skipped.push(Skipped {
+            path: repo.path().display().to_string(),
+            reason: format!("index not readable: {}", e.message()),
+        }),
+    }
+}
+
+/// The blobs a diff adds or changes, each with where it was introduced.
+fn new_blobs(
+    diff: &git2::Diff<'_>,
+    order: usize,
+    commit: Option<Oid>,
+    author: &str,
+) -> Vec<(Oid, Introduced)> {
+    diff.deltas()
+        .filter(|delta| {
+            !delta.new_file().id().is_zero()
+                && matches!(
+                    delta.status(),
+                    git2::Delta::Added
+                        | git2::Delta::Modified
+                        | git2::Delta::Renamed
+                        | git2::Delta::Copied
+                        | git2::Delta::Typechange
+                )
+        })
+        .map(|delta| {
+            let file = delta.new_file();
+            (
+                file.id(),
+                Introduced {
+                    order,
+                    commit,
+                    path: file
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    author: author.to_owned(),
+                },
+            )
+        })
+        .collect()
+}
+
+pub(super) fn scan_history(
+    root: &Path,
+    scope: &GitScope,
+    options: &ScanOptions,
+    progress: Progress<'_>,
+    result: &mut ScanResult,
+) {
+    let Some(repo) = open(root, result) else {
+        return;
     };
     let repo_path = repo.path().to_path_buf();
     let mut blobs: HashMap<Oid, Introduced> = HashMap::new();
     let mut commits = 0u64;
-    let walk = (|| -> Result<Vec<Oid>, git2::Error> {
-        let mut walk = repo.revwalk()?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-        walk.push_glob("*")?;
-        if repo.head().is_ok() {
-            walk.push_head()?;
-        }
-        walk.collect()
-    })();
-    let oids = match walk {
+    let oids = match commits_of(&repo, scope) {
         Ok(o) => o,
         Err(e) => {
             result.summary.skipped.push(Skipped {
@@ -86,29 +214,8 @@ pub(super) fn scan_history(
                 let a = commit.author();
                 format!("{} <{}>", a.name().unwrap_or("?"), a.email().unwrap_or("?"))
             };
-            for delta in diff.deltas() {
-                let file = delta.new_file();
-                if file.id().is_zero()
-                    || !matches!(
-                        delta.status(),
-                        git2::Delta::Added
-                            | git2::Delta::Modified
-                            | git2::Delta::Renamed
-                            | git2::Delta::Copied
-                            | git2::Delta::Typechange
-                    )
-                {
-                    continue;
-                }
-                blobs.entry(file.id()).or_insert_with(|| Introduced {
-                    order,
-                    commit: *oid,
-                    path: file
-                        .path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    author: author.clone(),
-                });
+            for (id, intro) in new_blobs(&diff, order, Some(*oid), &author) {
+                blobs.entry(id).or_insert(intro);
             }
             Ok(())
         })();
@@ -121,14 +228,31 @@ pub(super) fn scan_history(
         }
     }
     result.summary.commits += commits;
+    scan_blobs(
+        &repo_path,
+        blobs.into_iter().collect(),
+        options,
+        progress,
+        result,
+    );
+}
 
+/// Reads and scans the blobs in parallel (one repository handle per thread); a secret found in
+/// several blobs is reported once, at the first in `order`.
+fn scan_blobs(
+    repo_path: &Path,
+    blobs: Vec<(Oid, Introduced)>,
+    options: &ScanOptions,
+    progress: Progress<'_>,
+    result: &mut ScanResult,
+) {
     let max = options.max_file_size;
-    let mut list: Vec<(&Oid, &Introduced)> = blobs.iter().collect();
+    let mut list: Vec<(&Oid, &Introduced)> = blobs.iter().map(|(o, i)| (o, i)).collect();
     list.sort_by_key(|(_, i)| i.order);
     let scanned: Vec<(usize, Result<Vec<FoundInBlob>, Skipped>, u64)> = list
         .par_iter()
         .map_init(
-            || Repository::open(&repo_path).ok(),
+            || Repository::open(repo_path).ok(),
             |repo, (oid, intro)| {
                 let path = intro.path.clone();
                 let Some(repo) = repo else {
@@ -180,9 +304,11 @@ pub(super) fn scan_history(
                         .map(|f| (f, None))
                         .collect()
                 };
-                for (f, _) in &mut found {
-                    f.commit = Some(intro.commit.to_string());
-                    f.author = Some(intro.author.clone());
+                if let Some(commit) = intro.commit {
+                    for (f, _) in &mut found {
+                        f.commit = Some(commit.to_string());
+                        f.author = Some(intro.author.clone());
+                    }
                 }
                 (intro.order, Ok(found), content.len() as u64)
             },

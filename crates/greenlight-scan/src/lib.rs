@@ -12,6 +12,8 @@
 pub mod baseline;
 mod history;
 
+pub use history::GitScope;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -36,6 +38,9 @@ pub struct ScanOptions {
     pub git: bool,
     /// Skip the working tree (history only).
     pub history_only: bool,
+    /// Instead of the working tree, only these objects of the repository at the first path:
+    /// the staged blobs, or the commits of a revision range. Overrides `git`.
+    pub git_scope: Option<GitScope>,
     /// gitignore-syntax patterns of paths not to report.
     pub exclude_paths: Vec<String>,
     /// Rule ids not to report.
@@ -53,6 +58,7 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             git: false,
             history_only: false,
+            git_scope: None,
             exclude_paths: Vec::new(),
             exclude_rules: Vec::new(),
             keep_secrets: false,
@@ -100,22 +106,62 @@ fn is_binary(bytes: &[u8]) -> bool {
 pub fn scan(options: &ScanOptions, progress: Progress<'_>) -> ScanResult {
     Detectors::builtin().prepare_bulk();
     let mut result = ScanResult::default();
-    if !options.history_only {
-        scan_files(options, progress, &mut result);
-    }
-    if options.git {
-        let root = options
-            .paths
-            .first()
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from("."));
-        history::scan_history(&root, options, progress, &mut result);
+    let root = options
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    match &options.git_scope {
+        Some(GitScope::Staged) => {
+            history::scan_staged(&root, options, progress, &mut result);
+            result.summary.files_scanned = result.summary.blobs_scanned;
+        }
+        Some(scope) => history::scan_history(&root, scope, options, progress, &mut result),
+        None => {
+            if !options.history_only {
+                scan_files(options, progress, &mut result);
+            }
+            if options.git {
+                history::scan_history(&root, &GitScope::AllHistory, options, progress, &mut result);
+            }
+        }
     }
     apply_excludes(options, &mut result);
     result
         .findings
         .sort_by(|a, b| (&a.location, a.rule).cmp(&(&b.location, b.rule)));
     result.summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    result
+}
+
+/// Checks that a revision range names commits of the repository at `root`, so that a typo is a
+/// usage error rather than an empty scan.
+pub fn check_range(root: &Path, range: &str) -> Result<(), String> {
+    history::check_range(root, range)
+}
+
+/// Scans text that is not a file (standard input), under the name `shown`.
+pub fn scan_text(shown: &str, bytes: &[u8], options: &ScanOptions) -> ScanResult {
+    Detectors::builtin().prepare_bulk();
+    let mut result = ScanResult::default();
+    if is_binary(bytes) {
+        result.summary.skipped.push(Skipped {
+            path: shown.to_owned(),
+            reason: "binary".into(),
+        });
+        return result;
+    }
+    result.summary.files_scanned = 1;
+    result.summary.bytes_scanned = bytes.len() as u64;
+    for (finding, secret) in scan_bytes_with_secrets(shown, bytes) {
+        if options.keep_secrets {
+            if let Some(fp) = &finding.fingerprint {
+                result.held.insert(fp.clone(), secret);
+            }
+        }
+        result.findings.push(finding);
+    }
+    apply_excludes(options, &mut result);
     result
 }
 

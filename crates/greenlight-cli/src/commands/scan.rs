@@ -13,12 +13,27 @@ use super::*;
 /// The arguments of `greenlight scan`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files or directories to scan.
+    /// Files or directories to scan; `-` reads standard input (`git diff | greenlight scan -`).
+    /// With --staged, --since or --range: the repository (default: the current directory).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Also scan every blob reachable from any ref of the repository at the first PATH.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "since", "range"])]
     pub git: bool,
+    /// Only what `git commit` would record: the staged blobs that differ from HEAD, with the
+    /// paths and lines they will have once committed (for a pre-commit hook).
+    #[arg(long, conflicts_with_all = ["since", "range"])]
+    pub staged: bool,
+    /// Only the blobs introduced by the commits after REV up to HEAD (REV..HEAD), each finding
+    /// with its commit: the pull-request check (`--since origin/main`).
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+    /// Only the blobs introduced by the commits of a range `A..B`, each finding with its commit.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// The file name to report (and to choose detectors by) when reading standard input.
+    #[arg(long, value_name = "NAME", default_value = "stdin")]
+    pub stdin_name: String,
     /// Only the history, not the working tree (with --git).
     #[arg(long, requires = "git")]
     pub history_only: bool,
@@ -76,8 +91,33 @@ impl From<MinConfidence> for greenlight::finding::Confidence {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
-    use greenlight::scan::{baseline::Baseline, scan, ScanOptions, DEFAULT_MAX_FILE_SIZE};
-    for p in &args.paths {
+    use greenlight::scan::{
+        baseline::Baseline, scan, GitScope, ScanOptions, DEFAULT_MAX_FILE_SIZE,
+    };
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && (args.paths.len() > 1 || args.git || args.staged) {
+        return Err(InputError::Usage(
+            "`-` (standard input) is scanned alone: without other paths, --git or --staged".into(),
+        ));
+    }
+    let git_scope = if args.staged {
+        Some(GitScope::Staged)
+    } else {
+        args.since
+            .clone()
+            .or_else(|| args.range.clone())
+            .map(GitScope::Range)
+    };
+    if let Some(GitScope::Range(range)) = &git_scope {
+        if args.range.is_some() && !range.contains("..") {
+            return Err(InputError::Usage(format!(
+                "--range `{range}` is not a range A..B (for REV..HEAD, use --since REV)"
+            )));
+        }
+        let root = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+        greenlight::scan::check_range(&root, range).map_err(InputError::Usage)?;
+    }
+    for p in args.paths.iter().filter(|p| p.as_os_str() != "-") {
         if !p.exists() {
             return Err(InputError::Usage(format!(
                 "{}: no such file or directory",
@@ -105,6 +145,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             .unwrap_or(DEFAULT_MAX_FILE_SIZE),
         git: args.git,
         history_only: args.history_only,
+        git_scope,
         exclude_paths: config.exclude_paths,
         exclude_rules: config.exclude_rules,
         keep_secrets: args.verify || args.only_verified,
@@ -125,7 +166,14 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             bar.set_message(format!("{:.1} MiB", total as f64 / 1048576.0));
         }
     };
-    let mut result = scan(&options, &progress);
+    let mut result = if stdin {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| InputError::Usage(format!("standard input: {e}")))?;
+        greenlight::scan::scan_text(&args.stdin_name, &bytes, &options)
+    } else {
+        scan(&options, &progress)
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -185,7 +233,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         let s = report
             .section::<greenlight::scan::ScanSummary>()
             .expect("set above");
-        let history = if args.git {
+        let history = if args.git || args.since.is_some() || args.range.is_some() {
             format!(", {} commits, {} unique blobs", s.commits, s.blobs_scanned)
         } else {
             String::new()

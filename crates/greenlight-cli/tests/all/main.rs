@@ -14,3 +14,4 @@ mod servers;
 mod support;
 mod verify;
 mod verify_cases;
+mod workflow;

@@ -1,0 +1,235 @@
+//! greenlight where teams work: staged scans (pre-commit), revision ranges (pull requests) and
+//! standard input (editors), all through the real `git` command.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::*;
+
+/// Made-up credentials in providers' formats (never a real key, never a corpus value).
+const STAGED_KEY: &str = "sk_live_51QxTmpStaGedKq8ZrV3nWd7YpL2cHf";
+const UNSTAGED_KEY: &str = "sk_live_51QxTmpUnStgdWq4ZrB7nXc9YpM3dKg";
+const OLD_KEY: &str = "sk_live_51QxTmpOldComMtq2ZrN5nVd8YpR4eJh";
+const PR_KEY: &str = "sk_live_51QxTmpPullReqWq6ZrT2nBd3YpS7fLk";
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn git_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["config", "user.name", "Dana Dev"]);
+    git(dir.path(), &["config", "user.email", "dana@example.org"]);
+    git(dir.path(), &["config", "commit.gpgsign", "false"]);
+    dir
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn scan_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend(args);
+    let r = run(dir, &all);
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}\n{}", r.stdout, r.stderr));
+    (r.code, v, r.stdout + &r.stderr)
+}
+
+/// `(path, line, commit)` of each finding.
+fn places(report: &serde_json::Value) -> Vec<(String, u64, Option<String>)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["path"].as_str().unwrap().to_owned(),
+                f["location"]["line"].as_u64().unwrap(),
+                f["commit"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn staged_scans_what_the_commit_would_record_and_nothing_else() {
+    let dir = git_repo();
+    let d = dir.path();
+    // Committed before: a secret already in HEAD is history's business, not this commit's.
+    write(d, "config/old.env", &format!("OLD={OLD_KEY}\n"));
+    write(d, "src/app.env", "PORT=8080\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "start"]);
+
+    let (code, report, _) = scan_json(d, &["--staged"]);
+    assert_eq!(code, 0, "nothing staged: {report}");
+    assert_eq!(report["scan"]["files_scanned"], 0);
+
+    // Staged: a modified file whose secret sits on line 3 of the staged version.
+    write(
+        d,
+        "src/app.env",
+        &format!("PORT=8080\nDEBUG=false\nSTRIPE_SECRET_KEY={STAGED_KEY}\n"),
+    );
+    git(d, &["add", "src/app.env"]);
+    // Then edited again in the working tree without staging: line numbers move there, and a
+    // second secret appears that this commit will not record.
+    write(
+        d,
+        "src/app.env",
+        &format!("# moved\n\nPORT=8080\nDEBUG=false\nSTRIPE_SECRET_KEY={STAGED_KEY}\nOTHER={UNSTAGED_KEY}\n"),
+    );
+    // An untracked file with a secret is not part of the commit either.
+    write(d, "notes.env", &format!("K={UNSTAGED_KEY}\n"));
+
+    let (code, report, text) = scan_json(d, &["--staged"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(places(&report), vec![("src/app.env".to_owned(), 3, None)]);
+    assert_eq!(report["scan"]["files_scanned"], 1);
+    assert!(!text.contains(STAGED_KEY) && !text.contains(UNSTAGED_KEY));
+
+    // From a subdirectory, the repository is found and paths stay the committed ones.
+    let (code, report, _) = scan_json(&d.join("src"), &["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&report)[0].0, "src/app.env");
+
+    // A staged deletion and a staged clean file report nothing.
+    git(d, &["reset", "-q"]);
+    git(d, &["rm", "-q", "config/old.env"]);
+    write(d, "README.md", "# app\n");
+    git(d, &["add", "README.md"]);
+    let (code, report, _) = scan_json(d, &["--staged"]);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn staged_works_before_the_first_commit() {
+    let dir = git_repo();
+    write(
+        dir.path(),
+        ".env",
+        &format!("STRIPE_SECRET_KEY={STAGED_KEY}\n"),
+    );
+    git(dir.path(), &["add", ".env"]);
+    let (code, report, _) = scan_json(dir.path(), &["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&report), vec![(".env".to_owned(), 1, None)]);
+}
+
+#[test]
+fn since_and_range_scan_only_the_commits_of_a_pull_request() {
+    let dir = git_repo();
+    let d = dir.path();
+    write(d, "old.env", &format!("OLD={OLD_KEY}\n"));
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    let base = git(d, &["rev-parse", "HEAD"]);
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    write(
+        d,
+        "app/.env",
+        &format!("# app\nSTRIPE_SECRET_KEY={PR_KEY}\n"),
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "add key"]);
+    let introduced = git(d, &["rev-parse", "HEAD"]);
+    // Removed again in the next commit: still a leak of the pull request (it is in its history).
+    std::fs::remove_file(d.join("app/.env")).unwrap();
+    write(d, "app/main.txt", "hello\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "remove key"]);
+
+    for args in [
+        vec!["--since", "main"],
+        vec!["--since", base.as_str()],
+        vec!["--range", "main..feature"],
+    ] {
+        let (code, report, text) = scan_json(d, &args);
+        assert_eq!(code, 1, "{args:?}: {report}");
+        assert_eq!(
+            places(&report),
+            vec![("app/.env".to_owned(), 2, Some(introduced.clone()))],
+            "{args:?}"
+        );
+        assert_eq!(report["scan"]["commits"], 2, "{args:?}");
+        assert!(!text.contains(PR_KEY) && !text.contains(OLD_KEY));
+    }
+    // The base's own secret is found by a full history scan, not by the pull-request check.
+    let (_, report, _) = scan_json(d, &["--git", "--history-only"]);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 2);
+    // Nothing new after the tip.
+    let (code, _, _) = scan_json(d, &["--since", "feature"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn bad_revisions_and_ranges_are_usage_errors() {
+    let dir = git_repo();
+    write(dir.path(), "a.txt", "a\n");
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "a"]);
+    for args in [
+        vec!["scan", "--since", "no-such-branch"],
+        vec!["scan", "--range", "HEAD"],
+        vec!["scan", "--range", "HEAD..nope"],
+        vec!["scan", "--staged", "--since", "HEAD"],
+        vec!["scan", "-", "--staged"],
+    ] {
+        let r = run(dir.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(!r.stderr.is_empty());
+    }
+    let outside = tempfile::tempdir().unwrap();
+    let r = run(outside.path(), &["scan", "--since", "HEAD"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a git repository"), "{}", r.stderr);
+}
+
+#[test]
+fn standard_input_is_scanned_under_the_name_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let diff = format!(
+        "diff --git a/.env b/.env\n+++ b/.env\n@@ -0,0 +1 @@\n+STRIPE_SECRET_KEY={STAGED_KEY}\n"
+    );
+    let out = greenlight(dir.path())
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(diff)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(STAGED_KEY));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(places(&report), vec![("stdin".to_owned(), 4, None)]);
+
+    let out = greenlight(dir.path())
+        .args([
+            "scan",
+            "-",
+            "--stdin-name",
+            "src/settings.py",
+            "--format",
+            "json",
+        ])
+        .write_stdin("DEBUG = True\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
