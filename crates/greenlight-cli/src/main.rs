@@ -9,10 +9,10 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use commands::{
-    check, diff, env, exec, explain, formats, gen, golive, init, mask, probe, rotate, rules, scan,
-    signoff, template, verify,
+    check, completions, diff, env, exec, explain, formats, gen, golive, init, mask, probe, rotate,
+    rules, scan, signoff, template, verify,
 };
 use greenlight::error::InputError;
 use greenlight::redact::Redactor;
@@ -60,6 +60,10 @@ enum Command {
     Explain(explain::Args),
     /// List the formats of the built-in catalog.
     Formats(formats::Args),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(completions::CompletionArgs),
+    /// Print the man page (or write every command's page with --dir).
+    Man(completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -104,5 +108,7 @@ fn run(command: Command) -> Result<ExitCode, InputError> {
         Command::Rules(args) => commands::rules::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Formats(args) => commands::formats::run(args),
+        Command::Completions(args) => completions::completions(args, Cli::command()),
+        Command::Man(args) => completions::man(args, Cli::command()),
     }
 }

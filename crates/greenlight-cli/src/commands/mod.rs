@@ -2,6 +2,7 @@
 //! they return to one render function. Shared here: the report formats, rendering and output.
 
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod env;
 pub mod exec;

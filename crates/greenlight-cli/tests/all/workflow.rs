@@ -233,3 +233,76 @@ fn standard_input_is_scanned_under_the_name_given() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// The subcommands `greenlight --help` lists (so a new command is covered without editing this).
+fn subcommands() -> Vec<String> {
+    let r = run(Path::new("."), &["--help"]);
+    let listed = r.stdout.split("Commands:").nth(1).unwrap();
+    let names: Vec<String> = listed
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // Wrapped descriptions are indented further than names.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 19, "{names:?}");
+    names
+}
+
+#[test]
+fn completions_of_every_shell_know_every_subcommand() {
+    let names = subcommands();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let r = run(Path::new("."), &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        for name in &names {
+            assert!(r.stdout.contains(name.as_str()), "{shell} lacks {name}");
+        }
+        // And the flags of the newest features.
+        assert!(r.stdout.contains("staged"), "{shell}");
+    }
+    // The bash script is valid bash.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("greenlight.bash");
+    std::fs::write(
+        &script,
+        run(Path::new("."), &["completions", "bash"]).stdout,
+    )
+    .unwrap();
+    let status = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(run(Path::new("."), &["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn man_pages_cover_every_subcommand() {
+    let names = subcommands();
+    let page = run(Path::new("."), &["man"]).stdout;
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH greenlight 1"),
+        "{page}"
+    );
+    for name in &names {
+        assert!(
+            page.contains(&format!("greenlight\\-{}(1)", name.replace('-', "\\-"))),
+            "{name}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &["man", "--dir", "man1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in &names {
+        let page = std::fs::read_to_string(dir.path().join(format!("man1/greenlight-{name}.1")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(page.contains(".SH SYNOPSIS"), "{name}");
+    }
+    let scan = std::fs::read_to_string(dir.path().join("man1/greenlight-scan.1")).unwrap();
+    assert!(scan.contains("staged"));
+}
