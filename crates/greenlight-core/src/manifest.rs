@@ -19,7 +19,7 @@ use crate::error::{InputError, ManifestProblem};
 use crate::finding::Severity;
 use crate::rule::RuleId;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Project {
     pub name: String,
@@ -31,7 +31,7 @@ pub struct Project {
     pub ignore_undeclared: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SourceSpec {
     /// `".env.production"`, `"wrangler.toml#env.production"`, `"config.json#/env"`.
@@ -63,7 +63,7 @@ impl SourceSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentSpec {
     #[serde(default)]
@@ -79,7 +79,7 @@ pub struct EnvironmentSpec {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Required {
     Always(bool),
@@ -88,12 +88,13 @@ pub enum Required {
 
 /// One variable's requirements. Every field is optional; `env.NAME` overrides fields for one
 /// environment.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VarSpec {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub format: Option<Spanned<String>>,
     #[serde(default)]
     pub secret: Option<bool>,
@@ -112,17 +113,20 @@ pub struct VarSpec {
     #[serde(default)]
     pub values: Option<Vec<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub pattern: Option<Spanned<String>>,
     #[serde(default)]
     pub contains: Option<String>,
     #[serde(default)]
     pub client_exposed: Option<bool>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub rotate_every: Option<Spanned<String>>,
     /// The variable that records this secret's last rotation (an RFC 3339 date-time).
     #[serde(default)]
     pub rotated_at: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub enabled_if: Option<Spanned<String>>,
     /// An example value for `greenlight template` (never a real secret).
     #[serde(default)]
@@ -176,12 +180,13 @@ impl VarSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub enabled_if: Option<Spanned<String>>,
     #[serde(default)]
     pub vars: IndexMap<String, VarSpec>,
@@ -193,7 +198,7 @@ pub struct Service {
 
 /// What the provider must confirm about a service's credentials. Every string may use
 /// `${VAR}` (the environment's value).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifySpec {
     /// The provider (an id of `greenlight verify --providers`); inferred from the formats of the
@@ -243,7 +248,7 @@ pub struct VerifySpec {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookExpectation {
     pub url: String,
@@ -251,7 +256,7 @@ pub struct WebhookExpectation {
     pub events: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleLevel {
     Off,
@@ -272,7 +277,7 @@ impl RuleLevel {
 }
 
 /// `[scan]`: what `greenlight scan` leaves out.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanConfig {
     /// gitignore-syntax patterns of paths not to report (fixtures, vendored code).
@@ -292,11 +297,12 @@ pub struct ScanConfig {
 
 /// One `[[probes]]` entry: a live check of the deployed environment (see `docs/probe.md`).
 /// String fields may reference the environment's variables as `${NAME}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSpec {
     /// Shown in reports and used by checklist items; defaults to `kind` and host.
     pub name: Option<String>,
+    #[schemars(schema_with = "probe_kind_schema")]
     pub kind: String,
     pub service: Option<String>,
     pub url: Option<String>,
@@ -385,7 +391,7 @@ pub struct ProbeSpec {
 
 /// `migrations = { tool = "alembic", path = "alembic/versions", schema = "public" }` of a
 /// `postgres` probe.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationsSpec {
     /// alembic | prisma | drizzle | rails | django | sql (the tables a `schema.sql` creates) |
@@ -445,7 +451,7 @@ pub fn parse_metric_spec(spec: &str) -> Option<(String, Vec<String>)> {
 
 /// One `[[checklist]]` item of the go-live checklist: automatic (`auto` lists rule ids and
 /// `probe:NAME`s that must all pass) or manual (needs a sign-off, `greenlight signoff ID`).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     pub id: String,
@@ -494,7 +500,38 @@ pub const PROBE_KINDS: &[&str] = &[
     "sqlite",
 ];
 
-#[derive(Debug, Clone, Deserialize)]
+/// `kind` of a probe: one of [`PROBE_KINDS`], so that an editor completes it.
+fn probe_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": PROBE_KINDS,
+        "description": "What the probe checks (docs/probe.md)."
+    })
+}
+
+/// Where the published schema lives: `init` writes it into the `#:schema` comment that Taplo
+/// (and Even Better TOML, which uses it) reads.
+pub const SCHEMA_URL: &str =
+    "https://raw.githubusercontent.com/greenlight-dev/greenlight/main/schemas/greenlight.schema.json";
+
+/// The JSON Schema (draft 2020-12) of `greenlight.toml`, generated from the types the parser
+/// deserializes into, so that it cannot describe a manifest the parser would read otherwise.
+/// The second pass's checks (known formats, conditions, references) are beyond it.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(RawManifest)).expect("a schema is JSON");
+    let top = schema.as_object_mut().expect("an object schema");
+    top.insert("$id".into(), SCHEMA_URL.into());
+    top.insert("title".into(), "greenlight.toml".into());
+    top.insert(
+        "description".into(),
+        "What an application needs in production: environments, services, variables, probes and the go-live checklist (docs/manifest.md).".into(),
+    );
+    schema
+}
+
+/// The manifest as serde reads it (the first pass).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
     project: Project,
@@ -505,12 +542,15 @@ struct RawManifest {
     #[serde(default)]
     vars: IndexMap<String, VarSpec>,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, RuleLevel>")]
     rules: IndexMap<String, Spanned<RuleLevel>>,
     #[serde(default)]
     scan: ScanConfig,
     #[serde(default)]
+    #[schemars(with = "Vec<ProbeSpec>")]
     probes: Vec<Spanned<ProbeSpec>>,
     #[serde(default)]
+    #[schemars(with = "Vec<ChecklistItem>")]
     checklist: Vec<Spanned<ChecklistItem>>,
 }
 
@@ -1280,6 +1320,24 @@ fn declaration_index(text: &str) -> HashMap<(Option<String>, String), (usize, us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The committed `schemas/greenlight.schema.json` is what the types generate; after changing
+    /// the manifest types, regenerate it with `GREENLIGHT_WRITE_SCHEMA=1 cargo test -p
+    /// greenlight-core committed_schema`.
+    #[test]
+    fn committed_schema_is_the_one_the_types_generate() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/greenlight.schema.json");
+        let generated = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
+        if std::env::var_os("GREENLIGHT_WRITE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schemas/greenlight.schema.json has drifted from the manifest types: regenerate it with GREENLIGHT_WRITE_SCHEMA=1 cargo test -p greenlight-core committed_schema"
+        );
+    }
 
     fn parse(text: &str) -> Result<Manifest, InputError> {
         Manifest::parse(Path::new("greenlight.toml"), text.to_owned())

@@ -494,7 +494,8 @@ pub fn init(dir: &Path) -> Result<String, InputError> {
             .push(line);
     }
 
-    let mut out = String::new();
+    // Taplo (and the editors built on it) read this line to complete and validate the file.
+    let mut out = format!("#:schema {}\n", greenlight_core::manifest::SCHEMA_URL);
     let project = dir
         .canonicalize()
         .ok()

@@ -306,3 +306,85 @@ fn man_pages_cover_every_subcommand() {
     let scan = std::fs::read_to_string(dir.path().join("man1/greenlight-scan.1")).unwrap();
     assert!(scan.contains("staged"));
 }
+
+fn manifest_schema() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../schemas/greenlight.schema.json")).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn schema_errors(validator: &jsonschema::Validator, manifest: &str) -> Vec<String> {
+    let value: serde_json::Value = toml::from_str(manifest).unwrap();
+    validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect()
+}
+
+#[test]
+fn the_manifest_schema_accepts_every_example_and_what_init_writes() {
+    let validator = manifest_schema();
+    for name in EXAMPLES {
+        let text =
+            std::fs::read_to_string(examples_dir().join(name).join("greenlight.toml")).unwrap();
+        let errors = schema_errors(&validator, &text);
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+    // `init` points editors at the schema, and what it writes validates.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".env.production",
+        "DATABASE_URL=postgres://app@db.internal:5432/app\nSTRIPE_SECRET_KEY=\n",
+    );
+    write(
+        dir.path(),
+        ".env.development",
+        "DATABASE_URL=postgres://localhost/app\nSTRIPE_SECRET_KEY=\n",
+    );
+    let r = run(dir.path(), &["init", "--output", "-"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let first = r.stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!("#:schema {}", greenlight::manifest::SCHEMA_URL)
+    );
+    let errors = schema_errors(&validator, &r.stdout);
+    assert!(errors.is_empty(), "init: {errors:#?}\n{}", r.stdout);
+}
+
+#[test]
+fn the_manifest_schema_rejects_what_the_parser_rejects() {
+    let validator = manifest_schema();
+    let base = "[project]\nname = \"p\"\n[environments.production]\nsources = [\".env\"]\n";
+    for (bad, why) in [
+        ("[vars.A]\nformt = \"url\"\n", "a misspelt field"),
+        (
+            "[[probes]]\nkind = \"htp\"\nurl = \"https://a.example\"\n",
+            "an unknown probe kind",
+        ),
+        (
+            "[rules]\nplaceholder-value = \"loud\"\n",
+            "an unknown rule level",
+        ),
+        (
+            "[scan]\nmin_confidence = \"certain\"\n",
+            "an unknown confidence",
+        ),
+        (
+            "[[checklist]]\nid = \"x\"\n",
+            "a checklist item without a title",
+        ),
+    ] {
+        let text = format!("{base}{bad}");
+        assert!(!schema_errors(&validator, &text).is_empty(), "{why}");
+        // And the parser agrees (exit 2, a located error).
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "greenlight.toml", &text);
+        write(dir.path(), ".env", "A=https://a.example\n");
+        let r = run(dir.path(), &["check", "--env", "production"]);
+        assert_eq!(r.code, 2, "{why}: {}{}", r.stdout, r.stderr);
+    }
+    let good = format!("{base}[vars.A]\nformat = \"url\"\n[[probes]]\nkind = \"http\"\nurl = \"https://a.example\"\n");
+    assert!(schema_errors(&validator, &good).is_empty());
+}

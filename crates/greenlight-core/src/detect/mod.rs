@@ -245,6 +245,7 @@ fn longest_run(s: &str) -> usize {
 
 /// How sure a scan detector is that a match is a real secret.
 #[derive(
+    schemars::JsonSchema,
     Debug,
     Clone,
     Copy,
