@@ -38,11 +38,68 @@ impl Checked {
     }
 }
 
+/// Variables whose value is a reference to a secret store: where each value will come from.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SecretReferences(pub Vec<SecretReference>);
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SecretReference {
+    pub variable: String,
+    /// The store's name (`1Password`, `AWS Secrets Manager`, …); the reference itself is not
+    /// repeated in reports.
+    pub store: String,
+    /// What resolves the reference into the value.
+    pub resolved_by: String,
+    pub location: greenlight_core::finding::Location,
+}
+
+greenlight_core::redact_fields!(SecretReference {
+    variable,
+    store,
+    resolved_by
+});
+greenlight_core::section!(SecretReferences, "references");
+
+impl greenlight_core::redact::Redact for SecretReferences {
+    fn redact(&mut self, r: &Redactor) {
+        for item in &mut self.0 {
+            greenlight_core::redact::Redact::redact(item, r);
+        }
+    }
+}
+
+/// The environment's variables set to a secret-store reference (active ones).
+pub fn secret_references(
+    manifest: &Manifest,
+    environment: &str,
+    env: &Environment,
+) -> SecretReferences {
+    SecretReferences(
+        build_views(manifest, environment, env)
+            .iter()
+            .filter(|v| v.active)
+            .filter_map(|v| {
+                let store = v.reference?;
+                Some(SecretReference {
+                    variable: v.name.to_owned(),
+                    store: store.name.clone(),
+                    resolved_by: store.resolved_by.clone(),
+                    location: location_of(v.assignment?),
+                })
+            })
+            .collect(),
+    )
+}
+
 pub fn check(manifest: &Manifest, options: &CheckOptions) -> Result<Checked, InputError> {
     let env = source::load_environment(manifest, &options.environment, &options.load)?;
     let mut secrets = rules::secret_values(manifest, &options.environment, &env);
     let findings = check_loaded(manifest, &options.environment, &env, options, &mut secrets)?;
-    let report = Report::new("check", Some(options.environment.clone()), findings);
+    let mut report = Report::new("check", Some(options.environment.clone()), findings);
+    let references = secret_references(manifest, &options.environment, &env);
+    if !references.0.is_empty() {
+        report.set_section(references);
+    }
     Ok(Checked {
         report,
         env,

@@ -206,6 +206,9 @@ pub struct VarView<'a> {
     /// Declared (or, undeclared, recognised) as a secret — as opposed to `secret`, which is also
     /// true when only the value says so.
     pub declared_secret: bool,
+    /// The value is a reference to a secret store (`op://…`, `encrypted:…`), resolved at deploy
+    /// or run time: not a value to judge.
+    pub reference: Option<&'static catalog::SecretStore>,
 }
 
 impl VarView<'_> {
@@ -254,11 +257,12 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// Variables that are checked: active ones with a value.
+    /// Variables that are checked: active ones with a value (a secret-store reference is set,
+    /// but its value is the store's to give, so it is not checked here).
     pub fn present(&self) -> impl Iterator<Item = &VarView<'a>> {
         self.vars
             .iter()
-            .filter(|v| v.active && v.assignment.is_some())
+            .filter(|v| v.active && v.assignment.is_some() && v.reference.is_none())
     }
 
     /// A finding about a variable, located at its value (or its declaration when unset).
@@ -420,8 +424,10 @@ pub fn build_views<'a>(
         let placeholder_format = format
             .map(|f| f.format)
             .or_else(|| secret.then(|| catalog.get("secret")).flatten());
-        let placeholder =
-            assignment.and_then(|a| catalog::is_placeholder(&a.value, placeholder_format));
+        let reference = assignment.and_then(|a| catalog::secret_reference(&a.value));
+        let placeholder = assignment
+            .filter(|_| reference.is_none())
+            .and_then(|a| catalog::is_placeholder(&a.value, placeholder_format));
         views.push(VarView {
             name: &d.name,
             declaration: Some(d),
@@ -436,12 +442,14 @@ pub fn build_views<'a>(
             recognised: None,
             held_secret,
             declared_secret,
+            reference,
         });
     }
     for a in env.resolved() {
         if manifest.declarations.contains_key(&a.name) {
             continue;
         }
+        let reference = catalog::secret_reference(&a.value);
         let recognised = catalog.recognise(&a.value);
         let declared_secret = recognised.map_or_else(
             || catalog::looks_secret_name(&a.name) && !a.value.is_empty(),
@@ -461,10 +469,12 @@ pub fn build_views<'a>(
             secret,
             client_exposed: CLIENT_PREFIXES.iter().any(|p| a.name.starts_with(p)),
             service: None,
-            placeholder: catalog::is_placeholder(&a.value, placeholder_format),
+            placeholder: catalog::is_placeholder(&a.value, placeholder_format)
+                .filter(|_| reference.is_none()),
             recognised,
             held_secret,
             declared_secret,
+            reference,
         });
     }
     views

@@ -19,10 +19,17 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let in_secrets = a.origin.in_secret_table;
-        let store = if a.origin.path.ends_with("wrangler.toml") {
-            format!("`wrangler secret put {}`", v.name)
-        } else {
-            "a secret store or an ignored env file".to_owned()
+        use greenlight_core::source::SourceKind;
+        let store = match a.origin.kind {
+            _ if a.origin.path.ends_with("wrangler.toml") => {
+                format!("`wrangler secret put {}`", v.name)
+            }
+            SourceKind::ConfigMap => "a Kubernetes Secret (or a secret store)".to_owned(),
+            SourceKind::Compose => {
+                "an `env_file` that is not committed, `${VAR}` interpolation or compose `secrets:`"
+                    .to_owned()
+            }
+            _ => "a secret store or an ignored env file".to_owned(),
         };
         let table = if in_secrets {
             " (a `secrets` table in a config file is still committed text)"

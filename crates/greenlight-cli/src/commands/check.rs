@@ -79,7 +79,28 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             checked.redactor.seal(report)
         }
     };
-    let text = render(&report, &manifest.project.name, format);
+    let mut text = render(&report, &manifest.project.name, format);
+    if format == ReportFormat::Human {
+        text.push_str(&references_text(&report));
+    }
     emit(&text);
     Ok(exit_code(report.verdict))
+}
+
+/// Where the values that are secret-store references will come from (human format).
+pub(crate) fn references_text(
+    report: &greenlight::redact::Redacted<greenlight::finding::Report>,
+) -> String {
+    let Some(refs) = report.section::<greenlight::check::SecretReferences>() else {
+        return String::new();
+    };
+    let mut out =
+        String::from("from secret stores (not checked here; resolved at deploy or run time):\n");
+    for r in &refs.0 {
+        out.push_str(&format!(
+            "  {} ({}:{}): {}, resolved by {}\n",
+            r.variable, r.location.path, r.location.line, r.store, r.resolved_by
+        ));
+    }
+    out
 }

@@ -388,3 +388,148 @@ fn the_manifest_schema_rejects_what_the_parser_rejects() {
     let good = format!("{base}[vars.A]\nformat = \"url\"\n[[probes]]\nkind = \"http\"\nurl = \"https://a.example\"\n");
     assert!(schema_errors(&validator, &good).is_empty());
 }
+
+/// A project configured through docker-compose, Kubernetes manifests and a secret store.
+const COMPOSE_KEY: &str = "sk_live_51QxTmpComposeWq6ZrT2nBd3YpS7fLkQ";
+const CONFIGMAP_KEY: &str = "sk-proj-Rk2TmpConfigMapQx7WnB4YpL9dHf3JcV6sZ1";
+const DB_PASSWORD: &str = "Zq8vT2nLw5Rk9Xe3Hb6Ym1Pd";
+
+fn compose_and_kubernetes_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "greenlight.toml",
+        r#"[project]
+name = "cp"
+
+[environments.production]
+sources = ["docker-compose.yml#api", "k8s/app.yaml", ".env.production"]
+
+[vars]
+PORT = { format = "port" }
+DATABASE_URL = { format = "postgres.url" }
+STRIPE_SECRET_KEY = { format = "stripe.secret_key" }
+STRIPE_WEBHOOK_SECRET = { format = "stripe.webhook_secret" }
+SESSION_SECRET = { format = "secret", min_length = 32 }
+LOG_LEVEL = { values = ["info", "warn"] }
+OPENAI_API_KEY = { format = "openai.api_key" }
+API_MODE = { values = ["live"] }
+"#,
+    );
+    write(
+        d,
+        "docker-compose.yml",
+        &format!(
+            "services:\n  api:\n    image: app\n    env_file:\n      - .env.api\n    environment:\n      PORT: \"8080\"\n      DATABASE_URL: ${{DATABASE_URL:-postgres://app:${{DB_PASSWORD}}@db:5432/app?sslmode=verify-full}}\n      STRIPE_SECRET_KEY: {COMPOSE_KEY}\n  worker:\n    environment:\n      - PORT=not-a-port\n"
+        ),
+    );
+    write(d, ".env", &format!("DB_PASSWORD={DB_PASSWORD}\n"));
+    write(d, ".env.api", "API_MODE=test\n");
+    write(d, ".gitignore", ".env\n.env.*\n");
+    write(
+        d,
+        "k8s/app.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  LOG_LEVEL: info\n  OPENAI_API_KEY: {CONFIGMAP_KEY}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app-secrets\ntype: Opaque\ndata:\n  SESSION_SECRET: Y2hhbmdlbWU=\n"
+        ),
+    );
+    write(
+        d,
+        ".env.production",
+        "STRIPE_WEBHOOK_SECRET=op://Production/Stripe/webhook-secret\n",
+    );
+    dir
+}
+
+#[test]
+fn compose_and_kubernetes_sources_are_checked_at_their_lines() {
+    let dir = compose_and_kubernetes_project();
+    let (code, report) = check_json(dir.path(), "production");
+    assert_eq!(code, 1, "{report}");
+    let mut keys = finding_keys(&report);
+    keys.sort();
+    let key = |rule: &str, var: &str, path: &str, line: u64| {
+        (rule.to_owned(), var.to_owned(), path.to_owned(), line)
+    };
+    assert_eq!(
+        keys,
+        vec![
+            // env_file values are read (and are wrong here: test mode in production).
+            key("invalid-value", "API_MODE", ".env.api", 1),
+            // A Secret's data is decoded from base64 before it is judged.
+            key("placeholder-value", "SESSION_SECRET", "k8s/app.yaml", 15),
+            // A literal secret in a ConfigMap or in compose's environment: is committed text.
+            key("secret-in-config-file", "OPENAI_API_KEY", "k8s/app.yaml", 7),
+            key(
+                "secret-in-config-file",
+                "STRIPE_SECRET_KEY",
+                "docker-compose.yml",
+                9
+            ),
+            key("test-mode-in-production", "API_MODE", ".env.api", 1),
+        ]
+    );
+    // The interpolated URL (its password comes from .env) is not "written into" compose, and
+    // `worker`'s environment is not read (the source names `#api`).
+    let refs = &report["references"];
+    assert_eq!(refs[0]["variable"], "STRIPE_WEBHOOK_SECRET");
+    assert_eq!(refs[0]["store"], "1Password");
+    assert_eq!(refs[0]["location"]["path"], ".env.production");
+    // The reference is neither a placeholder nor a format mismatch, and says where it comes from.
+    let human = run(dir.path(), &["check", "--env", "production"]).stdout;
+    assert!(
+        human.contains("STRIPE_WEBHOOK_SECRET (.env.production:1): 1Password"),
+        "{human}"
+    );
+}
+
+#[test]
+fn compose_and_kubernetes_secrets_never_reach_an_output() {
+    let dir = compose_and_kubernetes_project();
+    for format in [
+        "human", "json", "sarif", "markdown", "html", "junit", "github",
+    ] {
+        for args in [
+            vec!["check", "--env", "production", "--format", format],
+            vec!["scan", ".", "--no-ignore", "--format", format],
+        ] {
+            let r = run(dir.path(), &args);
+            for secret in [COMPOSE_KEY, CONFIGMAP_KEY, DB_PASSWORD] {
+                assert!(
+                    !r.stdout.contains(secret) && !r.stderr.contains(secret),
+                    "{args:?} printed a secret"
+                );
+            }
+        }
+    }
+    let env = run(dir.path(), &["env", "--env", "production"]);
+    for secret in [COMPOSE_KEY, CONFIGMAP_KEY, DB_PASSWORD] {
+        assert!(
+            !env.stdout.contains(secret),
+            "env printed a secret\n{}",
+            env.stdout
+        );
+    }
+}
+
+#[test]
+fn bad_yaml_sources_are_located_errors() {
+    let dir = compose_and_kubernetes_project();
+    write(
+        dir.path(),
+        "k8s/app.yaml",
+        "kind: Secret\nmetadata:\n  name: s\ndata:\n  K: [unclosed\n",
+    );
+    let r = run(dir.path(), &["check", "--env", "production"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("k8s/app.yaml"), "{}", r.stderr);
+    let dir = compose_and_kubernetes_project();
+    let manifest = std::fs::read_to_string(dir.path().join("greenlight.toml"))
+        .unwrap()
+        .replace("docker-compose.yml#api", "docker-compose.yml#web");
+    write(dir.path(), "greenlight.toml", &manifest);
+    let r = run(dir.path(), &["check", "--env", "production"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no service `web`"), "{}", r.stderr);
+}

@@ -7,6 +7,7 @@
 //! generic test runs (see `tests` below), so a catalog edit proves itself.
 
 mod email;
+mod stores;
 mod validate;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 pub use email::{email_sender, email_senders, EmailSender};
+pub use stores::{secret_reference, SecretStore};
 pub use validate::{
     is_placeholder, jwt_claims, jwt_header_is_valid, looks_secret_name, parse_bool, parse_datetime,
     parse_duration, Mode,

@@ -799,7 +799,7 @@ pub fn entropy_per_char(s: &str) -> f64 {
 /// `{{ secrets.X }}`, secret-manager paths, encrypted-at-rest blobs.
 fn is_reference(s: &str) -> bool {
     static REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"(?i)^\$|\$\{|\{\{|%\(|process\.env|os\.environ|getenv|env\(|import\.meta\.env|^env\.|secrets\.|arn:aws:|vault:|^enc\[|^!vault|^ENC\(|secretsmanager|keyvault|^ref\+|^op://|^sm://|projects/[^/]+/secrets/|secretKeyRef|^@Microsoft\.KeyVault|^(?:aws-sm|ssm|akv|azkv|gcpsm|infisical|doppler|bws|awssecrets)://|^\{cipher\}")
+        regex::Regex::new(r"(?i)^\$|\$\{|\{\{|%\(|process\.env|os\.environ|getenv|env\(|import\.meta\.env|^env\.|secrets\.|arn:aws:|vault:|^enc\[|^!vault|^ENC\(|secretsmanager|keyvault|^ref\+|^op://|^sm://|projects/[^/]+/secrets/|secretKeyRef|^@Microsoft\.KeyVault|^(?:aws-sm|ssm|akv|azkv|gcpsm|infisical|doppler|bws|awssecrets)://|^\{cipher\}|^encrypted:")
             .expect("reference regex")
     });
     REFERENCE.is_match(s)

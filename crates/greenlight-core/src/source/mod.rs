@@ -1,11 +1,12 @@
-//! Configuration sources: `.env` files, `wrangler.toml`, JSON objects and (opt-in) the process
-//! environment. Every value keeps its origin — file, line, column and the source line — so that
+//! Configuration sources: `.env` files, `wrangler.toml`, JSON objects, docker-compose files,
+//! Kubernetes Secrets and ConfigMaps, and (opt-in) the process environment. Every value keeps its origin — file, line, column and the source line — so that
 //! every finding can point at it.
 
 pub mod dotenv;
 pub mod expand;
 mod json;
 mod wrangler;
+mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,13 +21,27 @@ pub enum SourceKind {
     Dotenv,
     Wrangler,
     Json,
+    /// A docker-compose file's `environment:` (its `env_file:`s are read as dotenv sources).
+    Compose,
+    /// A compose value built by interpolation (`${VAR:-default}`): the secret, if any, lives
+    /// where the variable is set, not in the compose file.
+    ComposeInterpolated,
+    /// A file of Kubernetes manifests; its values are [`SourceKind::ConfigMap`] or
+    /// [`SourceKind::KubernetesSecret`] by the object that holds them.
+    Kubernetes,
+    ConfigMap,
+    KubernetesSecret,
     Process,
 }
 
 impl SourceKind {
-    /// A committed configuration file rather than an env file or the runtime environment.
+    /// A committed configuration file rather than an env file, a secret object or the runtime
+    /// environment: a secret written into one is `secret-in-config-file`.
     pub fn is_config_file(self) -> bool {
-        matches!(self, SourceKind::Wrangler | SourceKind::Json)
+        matches!(
+            self,
+            SourceKind::Wrangler | SourceKind::Json | SourceKind::Compose | SourceKind::ConfigMap
+        )
     }
 }
 
@@ -230,6 +245,7 @@ pub struct LoadOptions {
 }
 
 /// A source spec split into path, selector and kind.
+#[derive(Clone)]
 pub(crate) struct ResolvedSpec {
     pub display: String,
     pub file: PathBuf,
@@ -249,12 +265,25 @@ pub(crate) fn resolve_spec(root: &Path, spec: &SourceSpec) -> Result<ResolvedSpe
         Some("dotenv" | "env") => SourceKind::Dotenv,
         Some("wrangler" | "toml") => SourceKind::Wrangler,
         Some("json") => SourceKind::Json,
+        Some("compose" | "docker-compose") => SourceKind::Compose,
+        Some("kubernetes" | "k8s") => SourceKind::Kubernetes,
         Some(other) => {
             return Err(InputError::Usage(format!(
-                "source `{raw}`: unknown kind `{other}` (dotenv, wrangler, json)"
-            )))
+            "source `{raw}`: unknown kind `{other}` (dotenv, wrangler, json, compose, kubernetes)"
+        )))
         }
         None if path.ends_with(".json") => SourceKind::Json,
+        None if path.ends_with(".yml") || path.ends_with(".yaml") => {
+            let name = Path::new(path)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            if name.contains("compose") {
+                SourceKind::Compose
+            } else {
+                SourceKind::Kubernetes
+            }
+        }
         None if path.ends_with(".toml") => SourceKind::Wrangler,
         None => SourceKind::Dotenv,
     };
@@ -270,6 +299,47 @@ pub(crate) fn resolve_spec(root: &Path, spec: &SourceSpec) -> Result<ResolvedSpe
         kind,
         optional: spec.optional(),
     })
+}
+
+/// Each compose file preceded by the env files its services name (`env_file:`), relative to the
+/// compose file, as dotenv sources: compose lets `environment:` override them.
+fn with_compose_env_files(files: &[ResolvedSpec]) -> Result<Vec<ResolvedSpec>, InputError> {
+    let mut out = Vec::with_capacity(files.len());
+    for r in files {
+        if r.kind == SourceKind::Compose && r.file.exists() {
+            let text = read_text(&r.file)?;
+            let read =
+                yaml::read_compose(&r.display, &r.file, &text, r.selector.as_deref(), &|_| None)?;
+            let dir = r.file.parent().unwrap_or(Path::new("."));
+            let shown_dir = Path::new(&r.display).parent().unwrap_or(Path::new(""));
+            for (path, required) in read.env_files {
+                out.push(ResolvedSpec {
+                    display: shown_dir.join(&path).display().to_string(),
+                    file: dir.join(&path),
+                    selector: None,
+                    kind: SourceKind::Dotenv,
+                    optional: !required,
+                });
+            }
+        }
+        out.push(r.clone());
+    }
+    Ok(out)
+}
+
+/// The variables compose interpolates a file with: the `.env` beside it (not the process
+/// environment, so that a check gives the same answer on every machine).
+fn compose_dotenv(compose: &Path) -> Result<HashMap<String, String>, InputError> {
+    let path = compose.parent().unwrap_or(Path::new(".")).join(".env");
+    if !path.exists() {
+        return Ok(HashMap::new());
+    }
+    let text = read_text(&path)?;
+    Ok(dotenv::parse(&text)
+        .entries
+        .into_iter()
+        .map(|e| (e.key, e.value))
+        .collect())
 }
 
 /// Whether every required source of an environment exists (for cross-environment comparisons).
@@ -355,7 +425,11 @@ fn load_files(
     // Dotenv assignments are interpolated together, as Vite and dotenv-expand do for a set of
     // files: collect them first, expand once, then lay the other sources over them in order.
     let mut order: Vec<(usize, bool)> = Vec::new(); // (assignment index, is dotenv)
-    for r in files {
+    let files = with_compose_env_files(files)?;
+    for r in &files {
+        if r.optional && !r.file.exists() {
+            continue;
+        }
         let text = read_text(&r.file)?;
         let display = r.display.clone();
         let loaded = LoadedSource {
@@ -421,6 +495,22 @@ fn load_files(
             }
             SourceKind::Json => {
                 for a in json::read(&display, &r.file, &text, r.selector.as_deref())? {
+                    order.push((env.assignments.len(), false));
+                    env.assignments.push(a);
+                }
+            }
+            SourceKind::Compose | SourceKind::ComposeInterpolated => {
+                let vars = compose_dotenv(&r.file)?;
+                let lookup = |name: &str| vars.get(name).cloned();
+                let read =
+                    yaml::read_compose(&display, &r.file, &text, r.selector.as_deref(), &lookup)?;
+                for a in read.assignments {
+                    order.push((env.assignments.len(), false));
+                    env.assignments.push(a);
+                }
+            }
+            SourceKind::Kubernetes | SourceKind::ConfigMap | SourceKind::KubernetesSecret => {
+                for a in yaml::read_kubernetes(&display, &r.file, &text, r.selector.as_deref())? {
                     order.push((env.assignments.len(), false));
                     env.assignments.push(a);
                 }
