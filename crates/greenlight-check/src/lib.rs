@@ -11,4 +11,5 @@
 pub mod check;
 pub mod ledger;
 pub mod lifecycle;
+pub mod monorepo;
 pub mod rules;

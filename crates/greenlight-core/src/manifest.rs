@@ -530,6 +530,64 @@ pub fn json_schema() -> serde_json::Value {
     schema
 }
 
+/// The file name greenlight looks for.
+pub const MANIFEST_FILE: &str = "greenlight.toml";
+
+/// The manifest for a command run in `start`: `greenlight.toml` there or in the nearest parent
+/// that has one, as cargo finds `Cargo.toml`.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(start).ok()?;
+    let found = absolute
+        .ancestors()
+        .map(|dir| dir.join(MANIFEST_FILE))
+        .find(|candidate| candidate.is_file())?;
+    // Shown relative to `start` where it can be (`greenlight.toml`, `../greenlight.toml`).
+    let depth = absolute.ancestors().count() - found.parent()?.ancestors().count();
+    let mut relative = PathBuf::new();
+    for _ in 0..depth {
+        relative.push("..");
+    }
+    Some(start.join(relative).join(MANIFEST_FILE))
+        .map(|p| p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p))
+}
+
+/// The root of the git repository holding `start` (the nearest parent with `.git`), or `start`
+/// itself outside a repository.
+pub fn repository_root(start: &Path) -> PathBuf {
+    let Ok(absolute) = std::path::absolute(start) else {
+        return start.to_path_buf();
+    };
+    match absolute.ancestors().find(|d| d.join(".git").exists()) {
+        Some(root) => {
+            let depth = absolute.ancestors().count() - root.ancestors().count();
+            let mut relative = start.to_path_buf();
+            for _ in 0..depth {
+                relative.push("..");
+            }
+            relative
+        }
+        None => start.to_path_buf(),
+    }
+}
+
+/// Every `greenlight.toml` below `root` (one per app of a monorepo), in path order. The walk
+/// honours `.gitignore`, so `node_modules/` and build output are not searched.
+pub fn find_all(root: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && e.file_name() == MANIFEST_FILE)
+        .map(|e| {
+            let p = e.into_path();
+            p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// The manifest as serde reads it (the first pass).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -26,7 +26,7 @@ pub use greenlight_core::{
     redact, rule, source, text_findings,
 };
 
-pub use greenlight_check::{check, lifecycle, rules};
+pub use greenlight_check::{check, lifecycle, monorepo, rules};
 pub use greenlight_golive as golive;
 pub use greenlight_probe as probe;
 pub use greenlight_report as report;

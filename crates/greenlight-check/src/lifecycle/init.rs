@@ -375,6 +375,40 @@ fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
+/// The app folders of a monorepo below `root` (not `root` itself): folders holding `.env*`
+/// files or a `wrangler.toml`, as `init` would start from, up to four levels down, honouring
+/// `.gitignore`. Each can have a manifest of its own.
+pub fn app_folders(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<std::path::PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .max_depth(Some(5))
+        .filter_entry(|e| {
+            !matches!(
+                e.file_name().to_str(),
+                Some(".git" | "node_modules" | "target" | "vendor" | "dist" | "build")
+            )
+        })
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            name == "wrangler.toml"
+                || name == ".env"
+                || (name.starts_with(".env.")
+                    && ![".example", ".template", ".sample", ".dist"]
+                        .iter()
+                        .any(|s| name.ends_with(s)))
+        })
+        .filter_map(|e| e.path().parent().map(Path::to_path_buf))
+        .filter(|dir| dir.as_path() != root)
+        .map(|dir| dir.strip_prefix("./").map(Path::to_path_buf).unwrap_or(dir))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Writes a manifest for the configuration in `dir`.
 pub fn init(dir: &Path) -> Result<String, InputError> {
     if !dir.is_dir() {

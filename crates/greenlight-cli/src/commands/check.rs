@@ -13,7 +13,7 @@ use super::*;
 #[derive(clap::Args)]
 pub struct Args {
     /// The manifest.
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     /// The environment to check.
     #[arg(long = "env", short = 'e', default_value = "production")]
@@ -31,42 +31,61 @@ pub struct Args {
     pub verify: bool,
     #[command(flatten)]
     pub network: super::verify::NetworkArgs,
+    /// Every greenlight.toml below the repository root (a monorepo's apps), as one report with
+    /// one exit status; manifests without the environment are listed as skipped.
+    #[arg(long, conflicts_with = "manifest")]
+    pub all: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
-    let Args {
-        manifest,
-        environment,
-        format,
-        process_env,
-        now,
-        verify,
-        network,
-    } = args;
-    let manifest = Manifest::load(&manifest)?;
-    let now = now
+    if args.all {
+        let format = args.format;
+        let environment = args.environment.clone();
+        return super::run_all("check", &environment, format, |manifest| {
+            check_one(manifest, &args)
+        });
+    }
+    let manifest = Manifest::load(&args.manifest)?;
+    let report = check_one(&manifest, &args)?;
+    let mut text = render(&report, &manifest.project.name, args.format);
+    if args.format == ReportFormat::Human {
+        text.push_str(&references_text(&report));
+    }
+    emit(&text);
+    Ok(exit_code(report.verdict))
+}
+
+/// One manifest's check, sealed.
+fn check_one(
+    manifest: &Manifest,
+    args: &Args,
+) -> Result<greenlight::redact::Redacted<greenlight::finding::Report>, InputError> {
+    let now = args
+        .now
+        .as_ref()
         .map(|n| {
             n.parse()
                 .map_err(|_| InputError::Usage(format!("--now `{n}` is not an RFC 3339 date-time")))
         })
         .transpose()?;
     let load = LoadOptions {
-        process_env,
+        process_env: args.process_env,
         no_expand: false,
     };
-    let verify_options = verify
-        .then(|| network.options(&environment, load.clone()))
+    let verify_options = args
+        .verify
+        .then(|| args.network.options(&args.environment, load.clone()))
         .transpose()?;
     let options = CheckOptions {
-        environment,
+        environment: args.environment.clone(),
         load,
         now,
     };
-    let checked = check(&manifest, &options)?;
-    let report = match verify_options {
+    let checked = check(manifest, &options)?;
+    Ok(match verify_options {
         None => checked.sealed(),
         Some(vo) => {
-            let verified = greenlight::verify::verify(&manifest, &vo)?;
+            let verified = greenlight::verify::verify(manifest, &vo)?;
             let mut report = checked.report;
             let verifications = verified
                 .report
@@ -78,13 +97,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             }
             checked.redactor.seal(report)
         }
-    };
-    let mut text = render(&report, &manifest.project.name, format);
-    if format == ReportFormat::Human {
-        text.push_str(&references_text(&report));
-    }
-    emit(&text);
-    Ok(exit_code(report.verdict))
+    })
 }
 
 /// Where the values that are secret-store references will come from (human format).

@@ -12,7 +12,7 @@ use super::*;
 pub struct Args {
     pub a: String,
     pub b: String,
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     #[arg(long, short, value_enum, default_value = "human")]
     pub format: ReportFormat,

@@ -18,7 +18,7 @@ use super::*;
 pub struct Args {
     /// Files to read instead of a manifest environment (.env, wrangler.toml#env.X, x.json).
     pub files: Vec<PathBuf>,
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     /// The manifest environment to print (when no FILE is given).
     #[arg(long = "env", short = 'e')]

@@ -11,7 +11,7 @@ use greenlight::manifest::Manifest;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     #[arg(long = "env", short = 'e', default_value = "production")]
     pub environment: String,

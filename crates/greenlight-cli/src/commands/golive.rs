@@ -11,7 +11,7 @@ use super::*;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     #[arg(long = "env", short = 'e', default_value = "production")]
     pub environment: String,
@@ -50,15 +50,37 @@ pub struct Args {
     pub timeout: String,
     #[arg(long, default_value = "3s")]
     pub connect_timeout: String,
+    /// Every greenlight.toml below the repository root (a monorepo's apps): one combined
+    /// decision, no-go when any app is.
+    #[arg(long, conflicts_with_all = ["manifest", "allow", "output"])]
+    pub all: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
+    if args.all {
+        return super::run_all("golive", &args.environment, args.format, |manifest| {
+            golive_one(manifest, &args)
+        });
+    }
     let manifest = Manifest::load(&args.manifest)?;
+    let report = golive_one(&manifest, &args)?;
+    let text = render(&report, &manifest.project.name, args.format);
+    match &args.output {
+        Some(path) => greenlight::fsutil::write_atomic(path, text.as_bytes())?,
+        None => emit(&text),
+    }
+    Ok(exit_code(report.verdict))
+}
+
+fn golive_one(
+    manifest: &Manifest,
+    args: &Args,
+) -> Result<greenlight::redact::Redacted<greenlight::finding::Report>, InputError> {
     let now = parse_now(args.now.as_deref())?;
     if let Some(spec) = &args.allow {
         let expires = parse_until(args.expires.as_deref().unwrap_or_default(), now)?;
         greenlight::golive::accept(
-            &manifest,
+            manifest,
             spec,
             &args.environment,
             args.reason.as_deref().unwrap_or_default(),
@@ -74,7 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             .options(&args.environment, LoadOptions::default())?
     };
     let options = greenlight::golive::GoliveOptions {
-        environment: args.environment,
+        environment: args.environment.clone(),
         load: LoadOptions::default(),
         probes: !args.no_probe,
         probe: greenlight::probe::ProbeOptions {
@@ -87,11 +109,5 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         git: args.git,
         now: Some(now),
     };
-    let report = greenlight::golive::golive(&manifest, &options)?;
-    let text = render(&report, &manifest.project.name, args.format);
-    match &args.output {
-        Some(path) => greenlight::fsutil::write_atomic(path, text.as_bytes())?,
-        None => emit(&text),
-    }
-    Ok(exit_code(report.verdict))
+    greenlight::golive::golive(manifest, &options)
 }

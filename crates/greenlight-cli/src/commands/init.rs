@@ -17,11 +17,35 @@ pub struct Args {
     /// Replace an existing manifest.
     #[arg(long)]
     pub force: bool,
+    /// A monorepo: write one greenlight.toml in each app folder below DIR (each folder with
+    /// `.env*` files or a wrangler.toml); existing manifests are kept unless --force.
+    #[arg(long, conflicts_with = "output")]
+    pub all: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, InputError> {
-    let Args { dir, output, force } = args;
-    let text = greenlight::lifecycle::init::init(&dir)?;
+    let Args {
+        dir,
+        output,
+        force,
+        all,
+    } = args;
+    let apps = greenlight::lifecycle::init::app_folders(&dir);
+    if all {
+        return init_apps(&apps, force);
+    }
+    let text = match greenlight::lifecycle::init::init(&dir) {
+        Ok(text) => text,
+        // A monorepo's root has no configuration of its own: offer one manifest per app.
+        Err(e) if !apps.is_empty() && output.is_none() => {
+            let list: Vec<String> = apps.iter().map(|a| format!("  {}", a.display())).collect();
+            return Err(InputError::Usage(format!(
+                "{e}\nbut these app folders have configuration:\n{}\nrun `greenlight init --all` to write one greenlight.toml in each (then `greenlight check --all`)",
+                list.join("\n")
+            )));
+        }
+        Err(e) => return Err(e),
+    };
     match output.as_deref() {
         Some(p) if p == std::path::Path::new("-") => emit(&text),
         other => {
@@ -37,6 +61,29 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
             greenlight::fsutil::write_atomic(&path, text.as_bytes())?;
             eprintln!("greenlight: wrote {}", path.display());
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `init --all`: one manifest per app folder.
+fn init_apps(apps: &[PathBuf], force: bool) -> Result<ExitCode, InputError> {
+    if apps.is_empty() {
+        return Err(InputError::Usage(
+            "--all: no folder below has .env* files or a wrangler.toml".into(),
+        ));
+    }
+    for app in apps {
+        let path = app.join("greenlight.toml");
+        if path.exists() && !force {
+            eprintln!(
+                "greenlight: kept {} (exists; --force replaces it)",
+                path.display()
+            );
+            continue;
+        }
+        let text = greenlight::lifecycle::init::init(app)?;
+        greenlight::fsutil::write_atomic(&path, text.as_bytes())?;
+        eprintln!("greenlight: wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

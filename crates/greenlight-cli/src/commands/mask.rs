@@ -11,7 +11,7 @@ use greenlight::source::{self, LoadOptions};
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     /// The environment whose secret values are masked (when the manifest exists).
     #[arg(long = "env", short = 'e')]

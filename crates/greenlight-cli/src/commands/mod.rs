@@ -81,6 +81,101 @@ pub(crate) fn parse_duration_arg(
         })
 }
 
+/// `--manifest`'s default: `greenlight.toml` in the current directory or the nearest parent
+/// that has one (as cargo finds `Cargo.toml`), so that a command works from any folder of an app.
+pub(crate) fn default_manifest() -> std::path::PathBuf {
+    greenlight::manifest::discover(std::path::Path::new("."))
+        .unwrap_or_else(|| greenlight::manifest::MANIFEST_FILE.into())
+}
+
+/// `--all`: runs `one` on every manifest below the repository root that has `environment`, and
+/// prints one combined result. Human output shows each app's report under its path, then the
+/// combined verdict; every other format is one envelope (`manifests` lists the apps).
+pub(crate) fn run_all(
+    command: &'static str,
+    environment: &str,
+    format: ReportFormat,
+    one: impl Fn(
+        &greenlight::manifest::Manifest,
+    ) -> Result<Redacted<greenlight::finding::Report>, InputError>,
+) -> Result<ExitCode, InputError> {
+    use greenlight::monorepo::{combine, Part};
+    let root = greenlight::manifest::repository_root(std::path::Path::new("."));
+    let paths = greenlight::manifest::find_all(&root);
+    if paths.is_empty() {
+        return Err(InputError::Usage(format!(
+            "--all: no greenlight.toml below {}",
+            root.display()
+        )));
+    }
+    let mut reports = Vec::new();
+    for path in &paths {
+        let manifest = greenlight::manifest::Manifest::load(path)?;
+        let shown = path.display().to_string();
+        let project = manifest.project.name.clone();
+        if !manifest.environments.contains_key(environment) {
+            reports.push((shown, project, None));
+            continue;
+        }
+        let report = one(&manifest)?;
+        reports.push((shown, project, Some(report)));
+    }
+    let parts: Vec<Part<'_>> = reports
+        .iter()
+        .map(|(path, project, report)| match report {
+            Some(r) => Part::Ran {
+                path: path.clone(),
+                project: project.clone(),
+                report: r,
+            },
+            None => Part::Skipped {
+                path: path.clone(),
+                project: project.clone(),
+                why: format!("no environment `{environment}`"),
+            },
+        })
+        .collect();
+    let combined = greenlight::redact::Redactor::detectors_only().seal(combine(
+        command,
+        Some(environment.to_owned()),
+        &parts,
+    ));
+    let name = format!("{} manifests", paths.len());
+    let text = if format == ReportFormat::Human {
+        let mut text = String::new();
+        for (path, project, report) in &reports {
+            text.push_str(&format!("═══ {path} ═══\n"));
+            match report {
+                Some(r) => text.push_str(&render(r, project, format)),
+                None => text.push_str(&format!("skipped: no environment `{environment}`\n")),
+            }
+            text.push('\n');
+        }
+        let no_go: Vec<&str> = reports
+            .iter()
+            .filter(|(_, _, r)| r.as_ref().is_some_and(|r| r.verdict == Verdict::NoGo))
+            .map(|(p, _, _)| p.as_str())
+            .collect();
+        let ran = reports.iter().filter(|(_, _, r)| r.is_some()).count();
+        text.push_str(&match no_go.is_empty() {
+            true => format!(
+                "ALL GO: {ran} of {} manifests checked, every one go\n",
+                paths.len()
+            ),
+            false => format!(
+                "NO-GO: {} of {ran} manifests no-go ({})\n",
+                no_go.len(),
+                no_go.join(", ")
+            ),
+        });
+        text
+    } else {
+        render(&combined, &name, format)
+    };
+    emit(&text);
+    Ok(exit_code(combined.verdict))
+}
+
 /// 0 for go, 1 for no-go (2, for bad input, comes from the error path).
 pub(crate) fn exit_code(verdict: Verdict) -> ExitCode {
     match verdict {

@@ -11,7 +11,7 @@ use super::*;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     /// The environment whose probes run (its variables fill `${VAR}` in probe URLs).
     #[arg(long = "env", short = 'e', default_value = "production")]

@@ -15,7 +15,7 @@ use super::*;
 pub struct Args {
     #[arg(value_enum)]
     pub action: RotateAction,
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     #[arg(long = "env", short = 'e', default_value = "production")]
     pub environment: String,

@@ -20,7 +20,7 @@ pub struct Args {
     /// How long the sign-off holds (e.g. 30d) or until when (RFC 3339 or YYYY-MM-DD).
     #[arg(long)]
     pub expires: Option<String>,
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     #[arg(long = "env", short = 'e', default_value = "production")]
     pub environment: String,

@@ -10,7 +10,7 @@ use super::*;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     #[arg(long = "env", short = 'e')]
     pub environment: Option<String>,

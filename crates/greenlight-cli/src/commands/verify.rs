@@ -12,7 +12,7 @@ use super::*;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, short, default_value = "greenlight.toml")]
+    #[arg(long, short, default_value_os_t = super::default_manifest())]
     pub manifest: PathBuf,
     /// The environment whose credentials are verified.
     #[arg(long = "env", short = 'e', default_value = "production")]

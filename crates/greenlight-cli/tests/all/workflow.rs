@@ -533,3 +533,200 @@ fn bad_yaml_sources_are_located_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no service `web`"), "{}", r.stderr);
 }
+
+/// A monorepo of two example apps and a library folder without configuration.
+fn monorepo() -> tempfile::TempDir {
+    let dir = git_repo();
+    copy_dir(
+        &examples_dir().join("toolboxai"),
+        &dir.path().join("apps/api"),
+    );
+    copy_dir(
+        &examples_dir().join("scholarlink-billing"),
+        &dir.path().join("apps/billing"),
+    );
+    write(dir.path(), "libs/shared/README.md", "# shared\n");
+    // Ignored folders are not searched.
+    write(dir.path(), ".gitignore", "node_modules/\n");
+    write(
+        dir.path(),
+        "node_modules/pkg/greenlight.toml",
+        "[project]\nbroken",
+    );
+    dir
+}
+
+fn report_schema() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../schemas/report.schema.json")).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn the_manifest_is_found_in_a_parent_directory() {
+    let dir = monorepo();
+    let deep = dir.path().join("apps/api/src/deep");
+    std::fs::create_dir_all(&deep).unwrap();
+    let here = run(&dir.path().join("apps/api"), &["check", "--format", "json"]);
+    let below = run(&deep, &["check", "--format", "json"]);
+    assert_eq!(here.code, below.code);
+    let here: serde_json::Value = serde_json::from_str(&here.stdout).unwrap();
+    let below: serde_json::Value = serde_json::from_str(&below.stdout).unwrap();
+    assert_eq!(here["summary"], below["summary"]);
+    // Locations are shown relative to where the command ran.
+    for f in below["findings"].as_array().unwrap() {
+        if let Some(path) = f["location"]["path"].as_str() {
+            assert!(path.starts_with("../../"), "{path}");
+        }
+    }
+    // With no manifest anywhere above, the error says so (exit 2).
+    let outside = tempfile::tempdir().unwrap();
+    let r = run(outside.path(), &["check"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("greenlight.toml"), "{}", r.stderr);
+}
+
+#[test]
+fn check_all_and_golive_all_judge_every_app_as_one() {
+    let dir = monorepo();
+    // One app made no-go: a placeholder in its production configuration.
+    let env = dir.path().join("apps/billing/.env.production");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let broken = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("OPENAI_API_KEY=") {
+                "OPENAI_API_KEY=your-openai-api-key-here".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert_ne!(text, broken, "the example sets OPENAI_API_KEY");
+    std::fs::write(&env, broken).unwrap();
+
+    let validator = report_schema();
+    for cwd in [dir.path().to_path_buf(), dir.path().join("libs/shared")] {
+        let r = run(&cwd, &["check", "--all", "--now", NOW, "--format", "json"]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let manifests = report["manifests"].as_array().unwrap();
+        assert_eq!(
+            manifests.len(),
+            2,
+            "node_modules is not searched: {manifests:?}"
+        );
+        assert_eq!(manifests[0]["project"], "toolboxai");
+        assert_eq!(manifests[0]["verdict"], "go");
+        assert_eq!(manifests[1]["verdict"], "no-go");
+        assert!(report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "placeholder-value"
+                && f["location"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("apps/billing/.env.production")));
+    }
+    let human = run(dir.path(), &["check", "--all", "--now", NOW]);
+    assert!(human.stdout.contains("═══ apps/api/greenlight.toml ═══"));
+    assert!(
+        human
+            .stdout
+            .contains("NO-GO: 1 of 2 manifests no-go (apps/billing/greenlight.toml)"),
+        "{}",
+        human.stdout
+    );
+
+    let golive = run(
+        dir.path(),
+        &[
+            "golive",
+            "--all",
+            "--no-probe",
+            "--no-verify",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(golive.code, 1, "{}", golive.stderr);
+    let report: serde_json::Value = serde_json::from_str(&golive.stdout).unwrap();
+    assert_eq!(report["command"], "golive");
+    assert_eq!(report["manifests"].as_array().unwrap().len(), 2);
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // An environment only some apps have: the others are listed as skipped, not failed.
+    let r = run(
+        dir.path(),
+        &[
+            "check", "--all", "--env", "broken", "--now", NOW, "--format", "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let skipped: Vec<&serde_json::Value> = report["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["verdict"].is_null())
+        .collect();
+    assert!(!skipped.is_empty());
+    assert!(skipped[0]["note"].as_str().unwrap().contains("broken"));
+}
+
+#[test]
+fn init_in_a_monorepo_root_offers_one_manifest_per_app() {
+    let dir = git_repo();
+    write(
+        dir.path(),
+        "apps/api/.env.production",
+        "DATABASE_URL=postgres://app@db.internal:5432/app?sslmode=verify-full\n",
+    );
+    write(
+        dir.path(),
+        "apps/web/.env.production",
+        "PUBLIC_URL=https://app.acme-corp.io\n",
+    );
+    write(dir.path(), "node_modules/pkg/.env", "A=1\n");
+    let r = run(dir.path(), &["init"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("apps/api") && r.stderr.contains("apps/web"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("greenlight init --all"));
+    assert!(!r.stderr.contains("node_modules"));
+    let r = run(dir.path(), &["init", "--all"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for app in ["apps/api", "apps/web"] {
+        let text = std::fs::read_to_string(dir.path().join(app).join("greenlight.toml")).unwrap();
+        assert!(text.starts_with("#:schema "));
+    }
+    assert!(!dir.path().join("node_modules/pkg/greenlight.toml").exists());
+    // A second run keeps what is there.
+    std::fs::write(dir.path().join("apps/api/greenlight.toml"), "# mine\n").unwrap();
+    let r = run(dir.path(), &["init", "--all"]);
+    assert!(
+        r.stderr.contains("kept apps/api/greenlight.toml"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("apps/api/greenlight.toml")).unwrap(),
+        "# mine\n"
+    );
+}
