@@ -29,8 +29,10 @@ pub enum GitScope {
     AllHistory,
     /// The commits of a revision range: `A..B`, or `REV` for `REV..HEAD` (a pull request's).
     Range(String),
-    /// The index: what `git commit` would record, only blobs that differ from HEAD.
-    Staged,
+    /// The index: what `git commit` would record. With no paths, only the blobs that differ
+    /// from HEAD; with paths (what a pre-commit framework passes: the files being committed, or
+    /// every tracked file with `--all-files`), the index's version of each of those files.
+    Staged { paths: Vec<std::path::PathBuf> },
 }
 
 struct Introduced {
@@ -108,6 +110,7 @@ pub(super) fn check_range(root: &Path, range: &str) -> Result<(), String> {
 /// the first commit), under the paths they will have once committed.
 pub(super) fn scan_staged(
     root: &Path,
+    scope: &GitScope,
     options: &ScanOptions,
     progress: Progress<'_>,
     result: &mut ScanResult,
@@ -115,8 +118,14 @@ pub(super) fn scan_staged(
     let Some(repo) = open(root, result) else {
         return;
     };
+    let GitScope::Staged { paths } = scope else {
+        return;
+    };
     let staged = (|| -> Result<Vec<(Oid, Introduced)>, git2::Error> {
         let index = repo.index()?;
+        if !paths.is_empty() {
+            return Ok(index_blobs(&repo, &index, paths));
+        }
         let head = match repo.head() {
             Ok(h) => Some(h.peel_to_tree()?),
             Err(_) => None,
@@ -136,6 +145,54 @@ pub(super) fn scan_staged(
             reason: format!("index not readable: {}", e.message()),
         }),
     }
+}
+
+/// The index's blobs at or below `paths` (relative to the working directory), whatever HEAD has.
+fn index_blobs(
+    repo: &Repository,
+    index: &git2::Index,
+    paths: &[std::path::PathBuf],
+) -> Vec<(Oid, Introduced)> {
+    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
+        return Vec::new();
+    };
+    // Each path as the index spells it: relative to the work tree, `/`-separated.
+    let wanted: Vec<String> = paths
+        .iter()
+        .filter_map(|p| {
+            let absolute = std::path::absolute(p).ok()?;
+            // Canonicalize what exists (symlinked temp dirs), keep the rest as written.
+            let absolute = absolute.canonicalize().unwrap_or(absolute);
+            let relative = absolute.strip_prefix(&workdir).ok()?;
+            Some(
+                relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            )
+        })
+        .collect();
+    index
+        .iter()
+        .filter_map(|entry| {
+            let path = String::from_utf8_lossy(&entry.path).into_owned();
+            let under = wanted
+                .iter()
+                .any(|w| w.is_empty() || path == *w || path.starts_with(&format!("{w}/")));
+            under.then(|| {
+                (
+                    entry.id,
+                    Introduced {
+                        order: 0,
+                        commit: None,
+                        path,
+                        author: String::new(),
+                    },
+                )
+            })
+        })
+        .collect()
 }
 
 /// The blobs a diff adds or changes, each with where it was introduced.

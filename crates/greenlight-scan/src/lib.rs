@@ -112,8 +112,8 @@ pub fn scan(options: &ScanOptions, progress: Progress<'_>) -> ScanResult {
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     match &options.git_scope {
-        Some(GitScope::Staged) => {
-            history::scan_staged(&root, options, progress, &mut result);
+        Some(scope @ GitScope::Staged { .. }) => {
+            history::scan_staged(&root, scope, options, progress, &mut result);
             result.summary.files_scanned = result.summary.blobs_scanned;
         }
         Some(scope) => history::scan_history(&root, scope, options, progress, &mut result),

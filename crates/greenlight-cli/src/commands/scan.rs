@@ -13,15 +13,16 @@ use super::*;
 /// The arguments of `greenlight scan`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files or directories to scan; `-` reads standard input (`git diff | greenlight scan -`).
-    /// With --staged, --since or --range: the repository (default: the current directory).
-    #[arg(default_value = ".")]
+    /// Files or directories to scan (default: the current directory); `-` reads standard input
+    /// (`git diff | greenlight scan -`). With --staged: the index's version of these files
+    /// (what pre-commit passes); with --since or --range: the repository.
     pub paths: Vec<PathBuf>,
     /// Also scan every blob reachable from any ref of the repository at the first PATH.
     #[arg(long, conflicts_with_all = ["staged", "since", "range"])]
     pub git: bool,
     /// Only what `git commit` would record: the staged blobs that differ from HEAD, with the
-    /// paths and lines they will have once committed (for a pre-commit hook).
+    /// paths and lines they will have once committed (for a pre-commit hook). Given PATHS, the
+    /// index's version of each (`pre-commit run --all-files` passes every tracked file).
     #[arg(long, conflicts_with_all = ["since", "range"])]
     pub staged: bool,
     /// Only the blobs introduced by the commits after REV up to HEAD (REV..HEAD), each finding
@@ -94,6 +95,11 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
     use greenlight::scan::{
         baseline::Baseline, scan, GitScope, ScanOptions, DEFAULT_MAX_FILE_SIZE,
     };
+    let mut args = args;
+    let explicit_paths = !args.paths.is_empty();
+    if !explicit_paths {
+        args.paths.push(PathBuf::from("."));
+    }
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     if stdin && (args.paths.len() > 1 || args.git || args.staged) {
         return Err(InputError::Usage(
@@ -101,7 +107,13 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         ));
     }
     let git_scope = if args.staged {
-        Some(GitScope::Staged)
+        Some(GitScope::Staged {
+            paths: if explicit_paths {
+                std::mem::replace(&mut args.paths, vec![PathBuf::from(".")])
+            } else {
+                Vec::new()
+            },
+        })
     } else {
         args.since
             .clone()
