@@ -9,7 +9,7 @@ const LIVE_KEY: &str = "sk_live_7uXtXRKyccefTDgpukRzthFvQDYUN7jm8lBwQ32dLKI28Ih0
 fn shared_dir() -> PathBuf {
     std::env::var_os("GREENLIGHT_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
 }
 
 fn scan_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {

@@ -17,7 +17,7 @@ pub const EXAMPLES: &[&str] = &[
 ];
 
 pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
