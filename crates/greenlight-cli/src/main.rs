@@ -22,6 +22,12 @@ use greenlight::redact::Redactor;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only the verdict and the counts (human output; other formats are unchanged).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Color in human output: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`.
+    #[arg(long, value_enum, global = true, default_value = "auto")]
+    color: commands::ColorChoice,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +82,10 @@ fn main() -> ExitCode {
         eprintln!("greenlight: internal error{at}; please report it (no details are printed, as they may contain secrets)");
     }));
     let cli = Cli::parse();
+    commands::set_output(commands::Output {
+        quiet: cli.quiet,
+        color: cli.color,
+    });
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {

@@ -140,6 +140,31 @@ fn chart(report: &Report) -> String {
     svg
 }
 
+/// Escaped text with its Markdown code spans (`` `NAME` ``, as messages write variable names,
+/// commands and file names) rendered as `<code>`; an unpaired backtick stays as written.
+fn inline(text: &str) -> String {
+    let escaped = escape(text);
+    let parts: Vec<&str> = escaped.split('`').collect();
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 && i <= pairs * 2 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            if i > pairs * 2 && i > 0 {
+                out.push('`');
+            }
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Text for an attribute (a tooltip): no markup, so the backticks go.
+fn plain(text: &str) -> String {
+    escape(&text.replace('`', ""))
+}
+
 pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
     let report: &Report = report;
     let env = report.environment.as_deref().unwrap_or("-");
@@ -189,7 +214,7 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
         } else {
             h.push_str("<ol id=\"blocking\" class=\"blocking\">");
             for b in &d.blocking {
-                let _ = write!(h, "<li>{}</li>", escape(b));
+                let _ = write!(h, "<li>{}</li>", inline(b));
             }
             h.push_str("</ol>");
         }
@@ -223,8 +248,8 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
                     "<span class=\"chip item {cls}\" data-item=\"{}\" data-status=\"{}\" title=\"{}\">{} — {}</span>",
                     escape(&i.id),
                     i.status.as_str(),
-                    escape(&i.detail),
-                    escape(&i.title),
+                    plain(&i.detail),
+                    inline(&i.title),
                     i.status.as_str()
                 );
             }
@@ -287,7 +312,7 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
             escape(&at),
             escape(f.variable.as_deref().unwrap_or("")),
             escape(f.value.as_ref().map_or("", |v| v.as_str())),
-            escape(&f.message)
+            inline(&f.message)
         );
     }
     h.push_str("</tbody></table>");
@@ -295,7 +320,7 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
         h.push_str("<h2>Accepted risks</h2><table id=\"accepted\"><thead><tr><th>Rule</th><th>For</th><th>Reason</th><th>By</th><th>Until</th><th>Status</th><th>Covers</th></tr></thead><tbody>");
         for a in &d.accepted {
             let x = &a.accepted;
-            let _ = write!(h, "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&x.rule), escape(&x.target), escape(&x.reason), escape(&x.by), x.expires.format("%Y-%m-%d"), a.status, a.covers);
+            let _ = write!(h, "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&x.rule), escape(&x.target), inline(&x.reason), escape(&x.by), x.expires.format("%Y-%m-%d"), a.status, a.covers);
         }
         h.push_str("</tbody></table><h2>Sign-offs</h2><table id=\"signoffs\"><thead><tr><th>Item</th><th>By</th><th>On</th><th>Expires</th><th>Note</th></tr></thead><tbody>");
         for so in &d.signoffs {
@@ -308,7 +333,7 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
                 so.expires
                     .map(|e| e.format("%Y-%m-%d").to_string())
                     .unwrap_or_else(|| "never".into()),
-                escape(so.note.as_deref().unwrap_or(""))
+                inline(so.note.as_deref().unwrap_or(""))
             );
         }
         h.push_str("</tbody></table>");
@@ -341,11 +366,26 @@ pub fn render_html(report: &Redacted<Report>, project: &str) -> String {
                 escape(&v.title),
                 escape(&creds.join(", ")),
                 v.status.as_str(),
-                escape(&checks.join("; "))
+                inline(&checks.join("; "))
             );
         }
         h.push_str("</tbody></table>");
     }
     let _ = writeln!(h, "<footer>Made by {} {} · command <code>{}</code> · project {} · environment {} {}</footer></main></body></html>", report.tool.name, report.tool.version, report.command, escape(project), escape(env), escape(&generated));
     h
+}
+
+#[cfg(test)]
+mod inline_tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_become_code_and_stray_backticks_stay() {
+        assert_eq!(inline("set `A<B>` now"), "set <code>A&lt;B&gt;</code> now");
+        assert_eq!(inline("`a` and `b`"), "<code>a</code> and <code>b</code>");
+        assert_eq!(inline("one ` alone"), "one ` alone");
+        assert_eq!(inline("`a` then ` alone"), "<code>a</code> then ` alone");
+        assert_eq!(inline("none"), "none");
+        assert_eq!(plain("`x` \"q\""), "x &quot;q&quot;");
+    }
 }

@@ -48,7 +48,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
     let manifest = Manifest::load(&args.manifest)?;
     let report = check_one(&manifest, &args)?;
     let mut text = render(&report, &manifest.project.name, args.format);
-    if args.format == ReportFormat::Human {
+    if args.format == ReportFormat::Human && !quiet() {
         text.push_str(&references_text(&report));
     }
     emit(&text);
@@ -85,7 +85,12 @@ fn check_one(
     Ok(match verify_options {
         None => checked.sealed(),
         Some(vo) => {
-            let verified = greenlight::verify::verify(manifest, &vo)?;
+            let bar = spinner("asking the providers…");
+            let verified = greenlight::verify::verify(manifest, &vo);
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let verified = verified?;
             let mut report = checked.report;
             let verifications = verified
                 .report

@@ -60,7 +60,7 @@ pub(crate) fn exec_command(
                 &report,
                 &manifest.project.name,
                 greenlight::report::Format::Human {
-                    color: std::io::stderr().is_terminal()
+                    color: super::color_for(std::io::stderr().is_terminal())
                 }
             )
         );

@@ -109,5 +109,10 @@ fn golive_one(
         git: args.git,
         now: Some(now),
     };
-    greenlight::golive::golive(manifest, &options)
+    let bar = spinner(&format!("deciding {}…", manifest.project.name));
+    let report = greenlight::golive::golive(manifest, &options);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report
 }

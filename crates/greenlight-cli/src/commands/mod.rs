@@ -28,6 +28,65 @@ use greenlight::error::InputError;
 use greenlight::finding::Verdict;
 use greenlight::redact::Redacted;
 
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The global output flags, set once by `main` before a command runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Output {
+    pub quiet: bool,
+    pub color: ColorChoice,
+}
+
+static OUTPUT: std::sync::OnceLock<Output> = std::sync::OnceLock::new();
+
+pub(crate) fn set_output(output: Output) {
+    let _ = OUTPUT.set(output);
+}
+
+fn output() -> Output {
+    OUTPUT.get().copied().unwrap_or_default()
+}
+
+/// `--quiet`: the verdict and counts only.
+pub(crate) fn quiet() -> bool {
+    output().quiet
+}
+
+/// Whether a stream gets color: `--color always|never`, else a terminal without NO_COLOR.
+pub(crate) fn color_for(is_terminal: bool) -> bool {
+    match output().color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// A spinner on stderr for work that can take more than a second, only when a person watches:
+/// stderr is a terminal, not a CI log (`CI` set), and not `--quiet`.
+pub(crate) fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    if !std::io::stderr().is_terminal() || ci || quiet() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {prefix} {msg} {elapsed}")
+            .expect("a valid template"),
+    );
+    bar.set_prefix(message.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ReportFormat {
     Human,
@@ -141,7 +200,9 @@ pub(crate) fn run_all(
         &parts,
     ));
     let name = format!("{} manifests", paths.len());
-    let text = if format == ReportFormat::Human {
+    let text = if format == ReportFormat::Human && quiet() {
+        render(&combined, &name, format)
+    } else if format == ReportFormat::Human {
         let mut text = String::new();
         for (path, project, report) in &reports {
             text.push_str(&format!("═══ {path} ═══\n"));
@@ -192,6 +253,9 @@ pub(crate) fn render(
     format: ReportFormat,
 ) -> String {
     use greenlight::report::Format;
+    if format == ReportFormat::Human && quiet() {
+        return quiet_line(report);
+    }
     let format = match format {
         ReportFormat::Human => Format::Human {
             color: color_stdout(),
@@ -217,5 +281,21 @@ pub(crate) fn emit(text: &str) {
 }
 
 pub(crate) fn color_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_for(std::io::stdout().is_terminal())
+}
+
+/// `--quiet`'s whole output: `NO-GO: 2 critical, 1 warning, 0 recommendations`.
+fn quiet_line(report: &Redacted<greenlight::finding::Report>) -> String {
+    let s = &report.summary;
+    let verdict = match report.verdict {
+        Verdict::Go => "GO",
+        Verdict::NoGo => "NO-GO",
+    };
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{verdict}: {} critical, {}, {}\n",
+        s.critical,
+        plural(s.warning, "warning"),
+        plural(s.recommendation, "recommendation")
+    )
 }

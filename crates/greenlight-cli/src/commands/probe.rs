@@ -45,7 +45,12 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         connect_timeout: parse_duration_arg("--connect-timeout", &args.connect_timeout)?,
         now: None,
     };
-    let probed = greenlight::probe::probe(&manifest, &options)?;
+    let bar = spinner(&format!("probing {} endpoints…", manifest.probes.len()));
+    let probed = greenlight::probe::probe(&manifest, &options);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let probed = probed?;
     let report = probed.redactor.seal(probed.report);
     emit(&render(&report, &manifest.project.name, args.format));
     Ok(exit_code(report.verdict))

@@ -1,6 +1,5 @@
 //! `greenlight scan`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -162,14 +161,11 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         exclude_rules: config.exclude_rules,
         keep_secrets: args.verify || args.only_verified,
     };
-    // A progress bar only when a person is watching stderr.
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} scanning… {msg}").expect("template"),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
+    // A progress bar only when a person is watching stderr (never in CI logs or pipes).
+    let bar = spinner(if args.git {
+        "scanning files and history…"
+    } else {
+        "scanning…"
     });
     let scanned = std::sync::atomic::AtomicU64::new(0);
     let progress = |n: u64| {
@@ -240,7 +236,7 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
     // Scan findings carry masked values; the detectors look over every other string.
     let report = Redactor::detectors_only().seal(report);
     let mut text = render(&report, "files", args.format);
-    if args.format == ReportFormat::Human {
+    if args.format == ReportFormat::Human && !quiet() {
         // What was read and what was not: never silent.
         let s = report
             .section::<greenlight::scan::ScanSummary>()
@@ -279,7 +275,14 @@ fn mark_verified(
     let options = network.options("", greenlight::source::LoadOptions::default())?;
     let held: Vec<(String, &greenlight::scan::Held)> =
         result.held.iter().map(|(k, h)| (k.clone(), h)).collect();
+    let bar = spinner(&format!(
+        "asking the providers about {} secrets…",
+        held.len()
+    ));
     let verdicts = greenlight::verify::verify_secrets(&held, &options);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     for f in &mut result.findings {
         let Some(v) = f.fingerprint.as_ref().and_then(|fp| verdicts.get(fp)) else {
             continue;

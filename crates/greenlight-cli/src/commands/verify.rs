@@ -87,7 +87,12 @@ pub fn run(args: Args) -> Result<ExitCode, InputError> {
         },
     )?;
     options.only = args.only;
-    let verified = greenlight::verify::verify(&manifest, &options)?;
+    let bar = spinner("asking the providers…");
+    let verified = greenlight::verify::verify(&manifest, &options);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let verified = verified?;
     let report = verified.redactor.seal(verified.report);
     emit(&render(&report, &manifest.project.name, args.format));
     Ok(exit_code(report.verdict))

@@ -254,6 +254,23 @@ fn the_html_report_renders_in_headless_chromium() {
         assert!(sections >= 5, "{env}: {sections} checklist sections");
         if findings > 0 {
             assert!(dom.contains("class=\"bar\""), "{env}: the chart has bars");
+            // Messages' code spans are code, not literal backticks.
+            let table = dom.split("<table id=\"findings\">").nth(1).unwrap();
+            let table = table.split("</table>").next().unwrap();
+            assert!(table.contains("<code>"), "{env}");
+            assert!(
+                !table.contains('`'),
+                "{env}: a literal backtick in the findings"
+            );
+            // Service names as the manifest writes them (no title-casing).
+            for f in json["findings"].as_array().unwrap() {
+                if let Some(service) = f["service"].as_str() {
+                    assert!(
+                        dom.contains(&format!("data-service=\"{service}\"><h3>{service}</h3>")),
+                        "{env}: service {service} as written"
+                    );
+                }
+            }
         }
         // And a real render: a screenshot with pixels in it.
         let png = dir.path().join(format!("golive-{env}.png"));

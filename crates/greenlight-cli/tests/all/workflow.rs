@@ -730,3 +730,90 @@ fn init_in_a_monorepo_root_offers_one_manifest_per_app() {
         "# mine\n"
     );
 }
+
+#[test]
+fn quiet_prints_the_verdict_and_counts_only() {
+    let dir = example_copy("toolboxai");
+    let full = run(
+        dir.path(),
+        &["check", "--env", "seed", "--now", NOW, "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_str(&full.stdout).unwrap();
+    let s = &report["summary"];
+    for args in [
+        vec!["check", "--env", "seed", "--quiet", "--now", NOW],
+        vec!["-q", "check", "--env", "seed", "--now", NOW],
+    ] {
+        let r = run(dir.path(), &args);
+        assert_eq!(r.code, 1);
+        assert_eq!(
+            r.stdout,
+            format!(
+                "NO-GO: {} critical, {} warnings, {} recommendation{}\n",
+                s["critical"],
+                s["warning"],
+                s["recommendation"],
+                if s["recommendation"] == 1 { "" } else { "s" }
+            ),
+            "{args:?}"
+        );
+    }
+    // Machine formats are not affected.
+    let json = run(
+        dir.path(),
+        &[
+            "check", "--env", "seed", "-q", "--now", NOW, "--format", "json",
+        ],
+    );
+    assert_eq!(json.stdout, full.stdout);
+    let scan = run(dir.path(), &["scan", ".", "--quiet"]);
+    assert_eq!(scan.stdout.lines().count(), 1, "{}", scan.stdout);
+}
+
+#[test]
+fn color_follows_the_flag_then_no_color_and_the_terminal() {
+    let dir = example_copy("toolboxai");
+    let esc = |args: &[&str], no_color: bool| {
+        let mut cmd = greenlight(dir.path());
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        let out = cmd.args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).contains('\u{1b}')
+    };
+    let base = ["check", "--env", "seed", "--now", NOW];
+    // A pipe is not a terminal: no color by default, with or without NO_COLOR.
+    assert!(!esc(&base, false));
+    assert!(!esc(&base, true));
+    fn with<'a>(base: &[&'a str], c: &'a str) -> Vec<&'a str> {
+        let mut v = base.to_vec();
+        v.extend(["--color", c]);
+        v
+    }
+    assert!(
+        esc(&with(&base, "always"), true),
+        "--color always beats NO_COLOR"
+    );
+    assert!(esc(&with(&base, "always"), false));
+    assert!(!esc(&with(&base, "never"), false));
+    assert!(!esc(&with(&base, "auto"), false));
+    assert_eq!(run(dir.path(), &with(&base, "sometimes")).code, 2);
+}
+
+#[test]
+fn no_progress_bar_in_pipes_or_ci_logs() {
+    let dir = example_copy("toolboxai");
+    for ci in [None, Some("true")] {
+        let mut cmd = greenlight(dir.path());
+        if let Some(v) = ci {
+            cmd.env("CI", v);
+        }
+        let out = cmd.args(["scan", ".", "--git"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("scanning"), "{stderr}");
+        assert!(
+            !stderr.contains('\r'),
+            "no terminal redraws in a log: {stderr}"
+        );
+    }
+}
