@@ -5,6 +5,7 @@ mod cli;
 mod dns;
 mod examples;
 mod golive;
+mod hooks;
 mod leaks;
 mod lifecycle;
 mod probe;
