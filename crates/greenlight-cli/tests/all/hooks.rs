@@ -91,21 +91,36 @@ fn the_pre_commit_hook_refuses_a_secret_and_passes_a_clean_commit() {
     assert!(out.status.success(), "{}", output_text(&out));
     git(d, &["add", ".pre-commit-config.yaml"]);
     let out = git_commit(d, "pre-commit");
-    assert!(out.status.success(), "the first commit: {}", output_text(&out));
+    assert!(
+        out.status.success(),
+        "the first commit: {}",
+        output_text(&out)
+    );
 
     // A clean commit passes.
     std::fs::write(d.join("app.env"), "PORT=8080\n").unwrap();
     git(d, &["add", "app.env"]);
     let out = git_commit(d, "clean");
-    assert!(out.status.success(), "a clean commit: {}", output_text(&out));
+    assert!(
+        out.status.success(),
+        "a clean commit: {}",
+        output_text(&out)
+    );
 
     // A commit that adds a secret is refused, and the refusal does not print it.
-    std::fs::write(d.join("app.env"), format!("PORT=8080\nSTRIPE_SECRET_KEY={HOOK_KEY}\n")).unwrap();
+    std::fs::write(
+        d.join("app.env"),
+        format!("PORT=8080\nSTRIPE_SECRET_KEY={HOOK_KEY}\n"),
+    )
+    .unwrap();
     git(d, &["add", "app.env"]);
     let out = git_commit(d, "add a key");
     let text = output_text(&out);
     assert!(!out.status.success(), "a secret was committed: {text}");
-    assert!(text.contains("stripe-secret-key") && text.contains("app.env:2"), "{text}");
+    assert!(
+        text.contains("stripe-secret-key") && text.contains("app.env:2"),
+        "{text}"
+    );
     assert!(!text.contains(HOOK_KEY), "the hook printed the secret");
     assert_eq!(git(d, &["log", "--format=%s", "-1"]), "clean");
 
@@ -113,9 +128,17 @@ fn the_pre_commit_hook_refuses_a_secret_and_passes_a_clean_commit() {
     // tree commits.
     std::fs::write(d.join("app.env"), "PORT=9090\n").unwrap();
     git(d, &["add", "app.env"]);
-    std::fs::write(d.join("app.env"), format!("PORT=9090\nSTRIPE_SECRET_KEY={HOOK_KEY}\n")).unwrap();
+    std::fs::write(
+        d.join("app.env"),
+        format!("PORT=9090\nSTRIPE_SECRET_KEY={HOOK_KEY}\n"),
+    )
+    .unwrap();
     let out = git_commit(d, "port");
-    assert!(out.status.success(), "the staged version is clean: {}", output_text(&out));
+    assert!(
+        out.status.success(),
+        "the staged version is clean: {}",
+        output_text(&out)
+    );
 
     // `pre-commit run --all-files` fails on a tree that already holds a secret.
     git(d, &["add", "app.env"]);
@@ -125,7 +148,10 @@ fn the_pre_commit_hook_refuses_a_secret_and_passes_a_clean_commit() {
     assert!(with_hook_env(&mut cmd).output().unwrap().status.success());
     let out = hook_cmd(d, &pre_commit, &["run", "--all-files"]);
     let text = output_text(&out);
-    assert!(!out.status.success(), "--all-files passed with a secret in the tree: {text}");
+    assert!(
+        !out.status.success(),
+        "--all-files passed with a secret in the tree: {text}"
+    );
     assert!(text.contains("stripe-secret-key"), "{text}");
     assert!(!text.contains(HOOK_KEY));
 
@@ -145,7 +171,11 @@ fn the_pre_commit_hook_refuses_a_secret_and_passes_a_clean_commit() {
     .unwrap();
     git(e, &["add", "-A"]);
     let out = hook_cmd(e, &pre_commit, &["run", "greenlight-check", "--all-files"]);
-    assert!(out.status.success(), "toolboxai production is go: {}", output_text(&out));
+    assert!(
+        out.status.success(),
+        "toolboxai production is go: {}",
+        output_text(&out)
+    );
 }
 
 #[test]
@@ -180,7 +210,11 @@ fn the_action_and_the_sample_workflow_pass_actionlint() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(output_text(&out).contains("comand"), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("comand"),
+        "{}",
+        output_text(&out)
+    );
 }
 
 #[test]
@@ -189,7 +223,15 @@ fn sarif_rule_ids_are_unique_in_every_command() {
     for args in [
         vec!["scan", ".", "--no-ignore"],
         vec!["check", "--env", "seed", "--now", NOW],
-        vec!["golive", "--env", "seed", "--no-probe", "--no-verify", "--now", NOW],
+        vec![
+            "golive",
+            "--env",
+            "seed",
+            "--no-probe",
+            "--no-verify",
+            "--now",
+            NOW,
+        ],
     ] {
         let mut all = args.clone();
         all.extend(["--format", "sarif"]);
