@@ -704,7 +704,7 @@ fn secret_like_name(name: &[u8]) -> bool {
 /// Names of values meant to be public or that identify rather than authenticate.
 fn public_name(name: &[u8]) -> bool {
     static PUBLIC: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)public|publishable|search|site[_.-]?key|client[_.-]?id$|(?:^|[_.-]|[a-z])id$|[a-z]Id$|_ids?$|url$|uri$|host$|domain$|endpoint$|region$|user(?:name)?$|email$|account$|version$|ttl$|expir|length$|size$|header$|path$|file$")
+        Regex::new(r"(?i)public|publishable|search|site[_.-]?key|client[_.-]?id$|(?:^|[_.-]|[a-z])id$|[a-z]Id$|_ids?$|url$|uri$|host$|domain$|endpoint$|region$|user(?:name)?$|email$|account$|version$|ttl$|expir|length$|size$|header$|path$|file$|commit[_.-]?(?:sha|hash)$|(?:^|[_.-])(?:sha|rev|revision)$")
             .expect("public name regex")
     });
     // Algolia's search-only key is meant for browsers; Azure AI Search's keys (admin, query)
