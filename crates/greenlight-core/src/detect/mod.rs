@@ -609,6 +609,10 @@ fn bare_token_assignment(
     line_end: usize,
     secret: &Range<usize>,
 ) -> bool {
+    // A value found on a line below its name (XML element text) is no `name = VALUE` line.
+    if secret.start < line_start || secret.end > line_end {
+        return false;
+    }
     let value = &text[secret.clone()];
     let before = &text[line_start..secret.start];
     let after = &text[secret.end..line_end];
