@@ -16,6 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REVIEWED = os.path.join(ROOT, "bench", "noise-reviewed.tsv")
 SOURCES = os.path.join(ROOT, "bench", "noise-sources.txt")
 GOAL_PER_100MB = 5.0
+# Debian's stable release the `deb` lines of bench/noise-sources.txt are pinned in.
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+DEBIAN_SUITE = "bookworm"
 
 
 def cargo_home():
@@ -56,61 +59,120 @@ def extract(archive, into):
 
 
 def fetch_all(work):
-    """Downloads and unpacks the whole set once into `work` (cargo/, npm/, pypi/)."""
-    done = os.path.join(work, ".complete")
-    if os.path.exists(done) and open(done).read() == open(SOURCES).read() + open(
-        os.path.join(ROOT, "Cargo.lock")
-    ).read():
-        return
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    # Every locked crate, as published (cargo vendor needs no tool beyond cargo).
-    subprocess.run(
-        ["cargo", "vendor", "--locked", "--versioned-dirs", "-q", os.path.join(work, "cargo")],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    downloads = os.path.join(work, "downloads")
-    os.makedirs(downloads)
+    """Downloads and unpacks the whole set once into `work`: cargo/, npm/, pypi/, debian/. Each
+    part is fetched again only when its pins change (a marker file holds what it was made from)."""
+    os.makedirs(work, exist_ok=True)
+    entries = []
     for line in open(SOURCES):
         line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        kind, spec = line.split(None, 1)
-        if kind == "npm":
-            out = subprocess.run(
-                ["npm", "pack", "--silent", "--pack-destination", downloads, spec],
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            ).stdout.strip().splitlines()[-1]
-            name = spec.rsplit("@", 1)[0].replace("/", "-").lstrip("@")
-            extract(os.path.join(downloads, out), os.path.join(work, "npm", f"{name}-{spec.rsplit('@', 1)[1]}"))
-        elif kind == "pypi":
-            # The source distribution itself, from the simple index (pip download would build
-            # its metadata, which needs each package's build backend), checked against the
-            # index's sha256.
-            name, version = spec.split("==")
-            index = urllib.request.urlopen(f"https://pypi.org/simple/{name}/", timeout=60).read().decode()
-            links = [
-                l for l in re.findall(r'href="([^"]+)"', index)
-                if re.search(rf"/{re.escape(name)}-{re.escape(version)}\.(tar\.gz|zip)#", l, re.I)
-                or re.search(rf"/{re.escape(name.replace('-', '_'))}-{re.escape(version)}\.(tar\.gz|zip)#", l, re.I)
-            ]
-            if not links:
-                sys.exit(f"bench/noise: no source distribution of {spec} on PyPI")
-            url, digest = links[0].split("#sha256=")
-            data = urllib.request.urlopen(url, timeout=300).read()
-            if hashlib.sha256(data).hexdigest() != digest:
-                sys.exit(f"bench/noise: {spec}: sha256 mismatch")
-            archive = os.path.join(downloads, url.rsplit("/", 1)[1])
-            open(archive, "wb").write(data)
-            extract(archive, os.path.join(work, "pypi"))
-        else:
-            sys.exit(f"bench/noise: unknown source kind `{kind}` in {SOURCES}")
-    shutil.rmtree(downloads)
-    open(done, "w").write(open(SOURCES).read() + open(os.path.join(ROOT, "Cargo.lock")).read())
+        if line and not line.startswith("#"):
+            entries.append(line.split(None, 1))
+    unknown = {k for k, _ in entries} - {"npm", "pypi", "deb"}
+    if unknown:
+        sys.exit(f"bench/noise: unknown source kind {sorted(unknown)} in {SOURCES}")
+
+    def part(name, pins, fetch):
+        marker = os.path.join(work, f".complete-{name}")
+        if os.path.exists(marker) and open(marker).read() == pins:
+            return
+        shutil.rmtree(os.path.join(work, name), ignore_errors=True)
+        downloads = os.path.join(work, "downloads")
+        shutil.rmtree(downloads, ignore_errors=True)
+        os.makedirs(downloads)
+        fetch(os.path.join(work, name), downloads)
+        shutil.rmtree(downloads)
+        open(marker, "w").write(pins)
+
+    # Every locked crate, as published (cargo vendor needs no tool beyond cargo).
+    part(
+        "cargo",
+        open(os.path.join(ROOT, "Cargo.lock")).read(),
+        lambda into, _: subprocess.run(
+            ["cargo", "vendor", "--locked", "--versioned-dirs", "-q", into],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        ),
+    )
+    for kind, fetch in (("npm", fetch_npm), ("pypi", fetch_pypi), ("deb", fetch_debian)):
+        specs = [spec for k, spec in entries if k == kind]
+        part("debian" if kind == "deb" else kind, "\n".join(specs), lambda into, d: fetch(into, d, specs))
+
+
+def fetch_npm(into, downloads, specs):
+    """The published packages, by npm pack."""
+    for spec in specs:
+        out = subprocess.run(
+            ["npm", "pack", "--silent", "--pack-destination", downloads, spec],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout.strip().splitlines()[-1]
+        name = spec.rsplit("@", 1)[0].replace("/", "-").lstrip("@")
+        extract(os.path.join(downloads, out), os.path.join(into, f"{name}-{spec.rsplit('@', 1)[1]}"))
+
+
+def fetch_pypi(into, downloads, specs):
+    """The source distributions themselves, from the simple index (pip download would build
+    their metadata, which needs each package's build backend), checked against its sha256."""
+    for spec in specs:
+        name, version = spec.split("==")
+        index = urllib.request.urlopen(f"https://pypi.org/simple/{name}/", timeout=60).read().decode()
+        links = [
+            l for l in re.findall(r'href="([^"]+)"', index)
+            if re.search(rf"/{re.escape(name)}-{re.escape(version)}\.(tar\.gz|zip)#", l, re.I)
+            or re.search(rf"/{re.escape(name.replace('-', '_'))}-{re.escape(version)}\.(tar\.gz|zip)#", l, re.I)
+        ]
+        if not links:
+            sys.exit(f"bench/noise: no source distribution of {spec} on PyPI")
+        url, digest = links[0].split("#sha256=")
+        data = urllib.request.urlopen(url, timeout=300).read()
+        if hashlib.sha256(data).hexdigest() != digest:
+            sys.exit(f"bench/noise: {spec}: sha256 mismatch")
+        archive = os.path.join(downloads, url.rsplit("/", 1)[1])
+        open(archive, "wb").write(data)
+        extract(archive, into)
+
+
+def fetch_debian(into, downloads, packages):
+    """Debian source packages (NAME=VERSION), by apt-get source with a deb-src list of our own.
+
+    The machine's apt configuration is left alone: the index goes into the download folder; apt checks
+    every downloaded file against the signed Sources index. dpkg-source then unpacks each package
+    with its Debian patches applied, as `apt-get source` would.
+    """
+    apt = os.path.join(downloads, "apt")
+    os.makedirs(os.path.join(apt, "lists", "partial"))
+    with open(os.path.join(apt, "sources.list"), "w") as f:
+        f.write(f"deb-src {DEBIAN_MIRROR} {DEBIAN_SUITE} main\n")
+    options = [
+        "-q",
+        "-o", f"Dir::Etc::SourceList={apt}/sources.list",
+        "-o", "Dir::Etc::SourceParts=/dev/null",
+        "-o", f"Dir::State::Lists={apt}/lists",
+        # The download folder is ours, not the unprivileged `_apt` user's.
+        "-o", "APT::Sandbox::User=root",
+    ]
+    subprocess.run(["apt-get", *options, "update"], check=True, stdout=subprocess.DEVNULL)
+    os.makedirs(into)
+    for spec in packages:
+        name, version = spec.split("=", 1)
+        fetched = os.path.join(downloads, name)
+        os.makedirs(fetched)
+        subprocess.run(
+            ["apt-get", *options, "source", "--download-only", spec],
+            cwd=fetched,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        (dsc,) = [f for f in os.listdir(fetched) if f.endswith(".dsc")]
+        upstream = version.split(":")[-1].rsplit("-", 1)[0]
+        subprocess.run(
+            ["dpkg-source", "--no-check", "-x", dsc, os.path.join(into, f"{name}-{upstream}")],
+            cwd=fetched,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 def load_reviewed():
@@ -160,10 +222,13 @@ def main():
         fetch_all(work)
         cwd = os.getcwd()
         os.chdir(work)
-        report = scan(exe, ["cargo", "npm", "pypi"])
+        report = scan(exe, [d for d in ("cargo", "npm", "pypi", "debian") if os.path.isdir(d)])
         os.chdir(cwd)
+        # Kept for reading the findings (jq, a script) while reviewing them.
+        with open(os.path.join(work, "..", "noise-report.json"), "w") as f:
+            json.dump(report, f)
         shown = lambda p: p
-        what = "every locked crate, and the npm and PyPI packages of bench/noise-sources.txt"
+        what = "every locked crate, and the npm, PyPI and Debian source packages of bench/noise-sources.txt"
 
     reviewed = load_reviewed()
     mb = report["scan"]["bytes_scanned"] / 1e6

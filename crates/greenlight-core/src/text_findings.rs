@@ -42,6 +42,38 @@ fn is_lock_file(name: &str) -> bool {
     )
 }
 
+/// Files a build tool writes, all hashes and encoded mappings: JavaScript and CSS source maps
+/// (`sourcesContent` is still searched for prefixed formats), TypeScript's incremental build
+/// info, and the checksums `cargo vendor` writes beside each crate.
+fn is_generated(name: &str) -> bool {
+    name == ".cargo-checksum.json"
+        || name.ends_with(".tsbuildinfo")
+        || [".js.map", ".mjs.map", ".cjs.map", ".css.map", ".ts.map"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+}
+
+/// Bundled, minified JavaScript and CSS: a line of thousands of characters is a bundler's
+/// output, where `key=`/`token:` are minified identifiers and a provider's name sits beside
+/// anything. Prefixed formats (a live key shipped in a bundle) are still found.
+fn is_minified(name: &str, bytes: &[u8]) -> bool {
+    const LONG_LINE: usize = 5_000;
+    let script = [".js", ".mjs", ".cjs", ".css"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix));
+    if !script || bytes.len() < LONG_LINE {
+        return false;
+    }
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        if end - start > LONG_LINE {
+            return true;
+        }
+        start = end + 1;
+    }
+    false
+}
+
 /// Turns the hits of one text into findings.
 pub fn findings_in_text(path: &str, text: &[u8], hits: &[Hit]) -> Vec<Finding> {
     findings_with_secrets(path, text, hits)
@@ -198,6 +230,8 @@ pub fn scan_bytes_with_secrets(path: &str, bytes: &[u8]) -> Vec<(Finding, Held)>
         .unwrap_or_default();
     let generic = if is_lock_file(name) {
         Generic::Off
+    } else if is_generated(name) || is_minified(name, bytes) {
+        Generic::Generated
     } else if is_source_code(name) {
         Generic::QuotedOnly
     } else {
@@ -225,6 +259,30 @@ fn is_source_code(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_files_are_searched_for_prefixed_formats_only() {
+        // A hash beside a provider's name, as a source map or a build-info file has them.
+        let hashes = b"{\"twitter\": \"x\", \"secret\": \"b7Qz9KfW2mXpL4vR8tYnC3hJ6dGsA1eU\"}\n";
+        let plain = scan_bytes("notes.json", hashes);
+        assert!(!plain.is_empty(), "the same text elsewhere is a finding");
+        for name in [
+            "app.js.map",
+            "tsconfig.tsbuildinfo",
+            ".cargo-checksum.json",
+            "site.css.map",
+        ] {
+            assert!(scan_bytes(name, hashes).is_empty(), "{name}");
+        }
+        // A bundler's one-line output is machine-made too; a short script is not.
+        let mut bundle = b"var a=1;".repeat(1000);
+        bundle.extend_from_slice(hashes);
+        assert!(scan_bytes("vendor.min.js", &bundle).is_empty());
+        assert!(!scan_bytes("vendor.js", hashes).is_empty());
+        let prefixed =
+            b"{\"sourcesContent\": [\"const t = 'ghp_42nYHSAqpf9vX1ts9ygUqNsvm8HPOP1IEztn'\"]}\n";
+        assert_eq!(scan_bytes("bundle.js.map", prefixed).len(), 1);
+    }
 
     #[test]
     fn masks_and_locates_secrets() {

@@ -281,6 +281,11 @@ pub enum Generic {
     /// On quoted values only (program source, where unquoted values are types and expressions).
     QuotedOnly,
     On,
+    /// Not at all, and neither are the provider-context detectors: a machine-made file (a source
+    /// map, a TypeScript build-info file, cargo vendor's checksums) is hashes and encoded
+    /// mappings, where a provider's name near a hash is coincidence. Only formats with a
+    /// provider's own prefix or structure (`ghp_`, `AKIA`, a PEM block) are looked for.
+    Generated,
 }
 
 /// A confirmed secret in a text.
@@ -512,7 +517,9 @@ impl Detectors {
             for &d in &on_line {
                 let det = &self.list[d];
                 let is_generic = det.generic;
-                if is_generic && generic == Generic::Off {
+                if is_generic && generic == Generic::Off
+                    || (is_generic || det.context) && generic == Generic::Generated
+                {
                     continue;
                 }
                 let end = if det.multiline {
@@ -872,11 +879,215 @@ fn looks_encrypted(s: &str) -> bool {
         || s.starts_with("EJ[")
 }
 
+/// A string literal that is one operand of a concatenation (`"__reactLoad$" + randomKey`,
+/// `"d189…" + "5929…"`): a prefix or a fragment, not a whole value.
+fn concatenated(text: &[u8], range: &Range<usize>) -> bool {
+    let after = &text[range.end..(range.end + 4).min(text.len())];
+    let before = &text[range.start.saturating_sub(4)..range.start];
+    let quoted = |b: &[u8]| b.first().is_some_and(|c| matches!(c, b'"' | b'\'' | b'`'));
+    let plus_after = quoted(after)
+        && after[1..]
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|&c| c == b'+');
+    let plus_before = quoted(&before[before.len().saturating_sub(1)..])
+        && before[..before.len().saturating_sub(1)]
+            .iter()
+            .rev()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|&c| c == b'+');
+    plus_after || plus_before
+}
+
+/// Values a secret-like name holds in code, data and docs that no token looks like. Each shape
+/// was seen on real code by bench/noise; none is a character class a random token falls into
+/// by chance:
+/// - code after a string literal (`"Secret: "+fmt.Sprintf(…)`, `").append(`),
+/// - lists and options (`sigv4,httpBearerAuth`, a Go struct tag `bytes,1,opt,name=key`),
+/// - templates and regular expressions (`#{SecureRandom.hex(64)}`, `[a-zA-Z0-9]{0,126}`),
+/// - dotted names and OIDs (`log4j.configDebug`, `org.apache.X`, `1.2.840.113549.1.12.1.3`),
+/// - paths, URNs, query strings and URL-encoded text (`Asia/Kathmandu`,
+///   `urn:ietf:params:oauth:token-type:jwt`, `a+b/foo?versionId=bar`, `%C3%A7%C3%B6s`),
+/// - a value made from its own name (`accessToken-1938933922`, `x.fooToken = fooToken`),
+/// - a word for a secret in a short value (`MySecretPass1`, `newpass123`): what people type
+///   into examples, not what a generator makes,
+/// - a CamelCase identifier (`PublicIpv4Pools`, `ServerlessV2PlatformVersions`).
+fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
+    static SHAPES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?x)
+            ^[),.;\]}(].*[A-Za-z_]{3}\(                 # code after a literal: `).append(`
+            | ^\+.*[(.]                                   # `+fmt.Sprintf(`
+            | \#\{ | \[a-z | a-zA-Z | \{[0-9]+,[0-9]*\} | \(\?[:=!]  # templates, regexes
+            | ^(?:[0-9]+\.){2,}[0-9]+$                    # an OID
+            | ^urn:
+            | [?&][A-Za-z_-]{2,}=                          # a query string
+            | (?:%[0-9A-Fa-f]{2}.*){3}                     # URL-encoded text
+            "#,
+        )
+        .expect("not-a-token shapes")
+    });
+    if SHAPES.is_match(secret.as_bytes()) {
+        return true;
+    }
+    // A dotted name (`log4j.configDebug`, `org.apache.logging`, `auth_tests.CustomUser`): every
+    // part an identifier made of words. Dotted tokens (`dp.scim.…`, `hawk.….…`, Kubernetes'
+    // `abcdef.0123456789abcdef`) have a random part.
+    if secret.contains('.') && secret.split('.').all(identifier_of_words) {
+        return true;
+    }
+    // A list (`sigv4,httpBearerAuth`, `bytes,1,opt,name=key`): parts of word characters
+    // between commas, one of them a word. (A generated password may hold a comma among other
+    // symbols; a list holds none of those.)
+    if secret.contains(',')
+        && secret.split(',').all(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.:=/ -".contains(c))
+        })
+        && secret
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w.len() >= 3)
+    {
+        return true;
+    }
+    // A path of words: two or more `/`-separated parts that are words (`Asia/Kathmandu`,
+    // `access_key/20110909/us-west-2/ec2/aws4_request`), where base64 has random parts.
+    let wordy = |p: &str| {
+        p.len() >= 3
+            && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && p[1..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            && p.chars().filter(|c| c.is_ascii_digit()).count() <= 2
+    };
+    if secret.contains('/') && secret.split('/').filter(|p| wordy(p)).count() >= 2 {
+        return true;
+    }
+    // Made from its own name: the name's last part (`fooToken` of `c.fooToken`), squeezed.
+    let squeeze = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let name = String::from_utf8_lossy(name);
+    let last = squeeze(name.rsplit(['.', ':', '>', '[']).next().unwrap_or_default());
+    if last.len() >= 5 && squeeze(secret).contains(&last) {
+        return true;
+    }
+    if names_itself(secret) {
+        return true;
+    }
+    camel_case_identifier(secret)
+}
+
+/// `configDebug`, `CustomUserWithM2M`, `log4j2`, `KEY_STOP_TIMEOUT`, `_internal`: parts split at
+/// `_`, `-` and lower-to-upper case changes, each a word (a vowel in four letters or more) with
+/// at most two digits, or an acronym.
+fn identifier_of_words(segment: &str) -> bool {
+    if segment.is_empty()
+        || !segment
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        || !segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'))
+    {
+        return false;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in segment.chars() {
+        if matches!(c, '_' | '-' | '$') {
+            parts.push(std::mem::take(&mut current));
+            continue;
+        }
+        if c.is_ascii_uppercase()
+            && current
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    // A word of three letters or more somewhere (`Rk9v`, `t7Q4kLm2` split into letters and
+    // digits only), and few digits in all.
+    let has_word = parts.iter().any(|p| {
+        let letters: String = p.chars().filter(char::is_ascii_alphabetic).collect();
+        letters.len() >= 3 && letters.chars().any(|c| "aeiouyAEIOUY".contains(c))
+    });
+    let few_digits = segment.chars().filter(char::is_ascii_digit).count() <= 3;
+    (segment.len() < 4 || has_word && few_digits)
+        && parts.iter().filter(|p| !p.is_empty()).all(|p| {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let letters: String = p.chars().filter(char::is_ascii_alphabetic).collect();
+            let acronym = letters.len() <= 5 && letters.chars().all(|c| c.is_ascii_uppercase());
+            let word = letters.chars().skip(1).all(|c| c.is_ascii_lowercase())
+                || letters.chars().all(|c| c.is_ascii_uppercase());
+            digits <= 2
+                && (acronym
+                    || word
+                        && (letters.len() < 4
+                            || letters.chars().any(|c| "aeiouyAEIOUY".contains(c))))
+        })
+}
+
+/// A word for a secret in a short value (`MySekretPa$$word`, `secretpassword`, `newpass123`):
+/// what people type into examples; a generator does not spell words.
+fn names_itself(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    secret.len() < 24
+        && ["pass", "secret", "sekret", "token", "pwd"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// `PublicIpv4Pools`, `ServerlessV2PlatformVersions`: every part a Capitalised word of two or
+/// more letters with a vowel (an optional short number after it), three parts or more. Random
+/// base62 splits into short parts with many lone capitals.
+fn camel_case_identifier(s: &str) -> bool {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() {
+            return false;
+        }
+        let boundary = c.is_ascii_uppercase()
+            && current
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+        if boundary {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    let word = |p: &String| {
+        let letters: String = p.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let digits = p.len() - letters.len();
+        letters.len() >= 2
+            && digits <= 2
+            && p[letters.len()..].chars().all(|c| c.is_ascii_digit())
+            && letters
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase())
+            && letters.chars().skip(1).all(|c| c.is_ascii_lowercase())
+            && letters.chars().any(|c| "aeiouyAEIOUY".contains(c))
+    };
+    parts.len() >= 3 && parts.iter().all(word)
+}
+
 /// Names that contain a secret-like word without naming a secret: `author`, `bypass`,
 /// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
 fn not_a_secret_name(name: &[u8]) -> bool {
     static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action)[_.-]?token|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
             .expect("not-secret name regex")
     });
     NOT_SECRET.is_match(name)
@@ -956,7 +1167,13 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     if !det.multiline && periodic >= 12 && periodic * 3 >= secret.len() {
         return None;
     }
-    if det.id == "authorization-basic" && !basic_credentials(secret) {
+    if matches!(det.id, "authorization-basic" | "docker-config-auth") && !basic_credentials(secret)
+    {
+        return None;
+    }
+    // `http://mary:MySecret@…`, `sftp://secretuser:secretpass@…`: a password that says it is
+    // one, typed for an example or a test.
+    if det.id == "url-credentials" && names_itself(secret) {
         return None;
     }
     if text.get(range.end) == Some(&b'@') {
@@ -1024,6 +1241,8 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             || is_reference(&surrounding_token(text, &range))
             || looks_encrypted(secret)
             || Catalog::builtin().is_client_safe_value(secret)
+            || concatenated(text, &range)
+            || code_or_text_not_token(secret, name)
         {
             return None;
         }
@@ -1248,6 +1467,71 @@ mod tests {
             .iter()
             .map(|h| h.detector.id)
             .collect()
+    }
+
+    /// Shapes bench/noise found on real code (made-up values of the same shape): none is a
+    /// secret, and the same names with a random value still are.
+    #[test]
+    fn generic_leaves_out_code_lists_names_paths_and_typed_examples() {
+        let not_secrets = [
+            // concatenation: a prefix, and one half of a split value
+            r#"const internalThingKey = "__appThing$" + randomKey;"#,
+            r#"String KEY_2 = "c7a1f09e3b5d2c8e" + "4f6a1b0d9e2c7f3a";"#,
+            // code after a literal, an empty literal
+            r#"s = append(s, "Secret: "+fmt.Sprintf("%#v", this.Secret)+",
+")"#,
+            r#"childKey=""===nameSoFar?".":nameSoFar+":""#,
+            // lists, struct tags, regular expressions, templates
+            r#""AUTH_SCHEME_PREFERENCE": "sigv4,httpBearerAuth","#,
+            r#"Extra map[string]string `protobuf_key:"bytes,1,opt,name=key,proto3"`"#,
+            r##"PARAM_KEY = "[a-zA-Z0-9][a-zA-Z0-9#{Regexp.escape('!#$&-^_.+')}]{0,126}""##,
+            r##"config.secret_key = '#{SecureRandom.hex(64)}'"##,
+            // dotted names, OIDs, URNs, paths, query strings, URL-encoded text
+            r#"private static final String trustStorePassword = "logkit.trustStorePassword";"#,
+            r#"provider.addAlgorithm("Alg.Alias.SecretKeyFactory.1.2.840.113549.1.5.12", "PBKDF2");"#,
+            r#"AuthClass = botocore_x.auth.SigV4QueryAuth"#,
+            r#"_SUBJECT_TOKEN_TYPE = "urn:example:params:oauth:token-type:x509""#,
+            r#"expected_credential = 'access_key/20240101/eu-west-3/s3/aws4_request'"#,
+            r#"key_name = "dir+a/report?versionTag=b7""#,
+            r#""token": "%E2%82%AC%C3%A9t%C3%A9%25x""#,
+            // pagination and change tokens, names of environment variables, ciphertext
+            r#""NextToken": "Rk9vQmFyUGFnZTJMZXQ4S3E3WnQ="#,
+            r#""ChangeToken": "d41f6c2a-5b7e-4c19-8a3d-0e9f2b6c7a15""#,
+            r#"rcloneEncryptedClientSecret = "Zt7Q9kLm2xVb8nR4pW6yC1dF3hJ5sA0eU-Gi""#,
+            // made from its own name; a typed example
+            r#"var accessToken string = "accessToken-4817263950""#,
+            r#":password => 'newpass789', :password_confirmation => 'newpass789'"#,
+            r#"password: "MySecretPa$$1""#,
+            // CamelCase identifiers
+            r#""result_key": "ServerlessV3ComputeReservations""#,
+        ];
+        for text in not_secrets {
+            let file = if text.starts_with('"') {
+                Generic::On
+            } else {
+                Generic::QuotedOnly
+            };
+            assert!(found(text, file).is_empty(), "{text}");
+        }
+        let secrets = [
+            r#"const internalApiKey = "q8ZfW3nR7tY2mK9pL4xV6bN1";"#,
+            r#""AuthToken": "Rk9v.QmFy9Z2x.t7Q4kLm2xVb8nR4pW6""#,
+            r#"SESSION_SECRET = "x]9Lq(2#vR@7tY!m{K4p|zW8,Qa""#,
+        ];
+        for text in secrets {
+            assert_eq!(found(text, Generic::On), ["generic-secret"], "{text}");
+        }
+    }
+
+    #[test]
+    fn typed_url_and_registry_logins_are_not_secrets() {
+        assert!(found("url: http://ann:MySecret9@files.acme.net/x", Generic::On).is_empty());
+        // `pat:hello`: a five-letter password
+        assert!(found(
+            r#"{"auths": {"r.io": {"auth": "cGF0OmhlbGxv"}}}"#,
+            Generic::On
+        )
+        .is_empty());
     }
 
     #[test]
