@@ -248,7 +248,7 @@ fn is_source_code(name: &str) -> bool {
         "rs", "go", "java", "kt", "kts", "scala", "c", "h", "cc", "cpp", "hpp", "cxx", "cs",
         "swift", "m", "mm", "ts", "tsx", "js", "jsx", "mjs", "cjs", "py", "rb", "php", "dart",
         "lua", "ex", "exs", "erl", "hs", "ml", "zig", "nim", "vb", "fs", "groovy", "pl", "pm", "r",
-        "jl", "vue", "svelte", "sol", "proto", "graphql",
+        "jl", "vue", "svelte", "sol", "proto", "graphql", "pyi", "pyx", "pxd",
     ];
     Path::new(name)
         .extension()

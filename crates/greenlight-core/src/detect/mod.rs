@@ -538,12 +538,14 @@ impl Detectors {
                     let Some(c) = pattern.captures(&window[m.start()..m.end()]) else {
                         continue;
                     };
-                    // Alternatives of one pattern name their groups `s`, `s2`, `s3` (the secret)
+                    // Alternatives of one pattern name their groups `s`, `s2`, … (the secret)
                     // and `name`, `name2` (what it is assigned to).
                     let Some(g) = c
                         .name("s")
                         .or_else(|| c.name("s2"))
                         .or_else(|| c.name("s3"))
+                        .or_else(|| c.name("s4"))
+                        .or_else(|| c.name("s5"))
                         .or_else(|| c.get(1))
                     else {
                         continue;
@@ -921,7 +923,12 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
             | \#\{ | \[a-z | a-zA-Z | \{[0-9]+,[0-9]*\} | \(\?[:=!]  # templates, regexes
             | ^(?:[0-9]+\.){2,}[0-9]+$                    # an OID
             | ^urn:
-            | [?&][A-Za-z_-]{2,}=                          # a query string
+            | [?&][A-Za-z][A-Za-z0-9_.\[\]-]*=             # a query string
+            | ^[a-z0-9.-]+\.[a-z]{2,}/[a-z0-9._-]+$        # a label key: `x.k8s.io/name`
+            | \{$ | ^\[\]                                 # Go's generated String()
+            | ^\[[A-Za-z_\ -]+\]$ | ^<[A-Za-z_\ -]+>$      # a placeholder: `[username]`
+            | ^(?:pbkdf2_[a-z0-9]+|bcrypt|argon2[a-z]*|scrypt)\$   # a password hash
+            | ^\$(?:2[abxy]?|5|6|y|argon2[a-z]*|scrypt|pbkdf2[a-z0-9-]*)\$
             | (?:%[0-9A-Fa-f]{2}.*){3}                     # URL-encoded text
             "#,
         )
@@ -933,7 +940,13 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
     // A dotted name (`log4j.configDebug`, `org.apache.logging`, `auth_tests.CustomUser`): every
     // part an identifier made of words. Dotted tokens (`dp.scim.…`, `hawk.….…`, Kubernetes'
     // `abcdef.0123456789abcdef`) have a random part.
-    if secret.contains('.') && secret.split('.').all(identifier_of_words) {
+    let (stem, extension) = secret.rsplit_once('.').unwrap_or((secret, ""));
+    let file_name = (1..=4).contains(&extension.len())
+        && extension
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && stem.split(['.', '/']).all(identifier_of_words);
+    if secret.contains('.') && (file_name || secret.split('.').all(identifier_of_words)) {
         return true;
     }
     // A list (`sigv4,httpBearerAuth`, `bytes,1,opt,name=key`): parts of word characters
@@ -1087,7 +1100,7 @@ fn camel_case_identifier(s: &str) -> bool {
 /// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
 fn not_a_secret_name(name: &[u8]) -> bool {
     static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action)[_.-]?token|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action|client[_.-]?request)[_.-]?token|key[_.-]?(?:name|len|length|size|type|algorithm|alg|formats?|class(?:es)?|cipher|usage|spec|syntax|attributes|path|file|prefix|suffix|label|ref|arn|uri|url|version|stream|pattern|field|column|header)s?$|(?:s3|object|map|row|dict|sort|group|cache|lookup|table|column)[_.-]?key|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
             .expect("not-secret name regex")
     });
     NOT_SECRET.is_match(name)
@@ -1142,6 +1155,10 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         return None;
     }
     if det.context && (is_reference(&surrounding_token(text, &range)) || looks_encrypted(secret)) {
+        return None;
+    }
+    // Base36 identity tokens and hex checksums share a length: a checksum has no letter past `f`.
+    if det.id == "jfrog-identity-token" && secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     // The body is read from the text, not the match: an encrypted key's `Proc-Type:` header
@@ -1221,7 +1238,19 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         let detectors = Detectors::builtin();
         // Short keywords count near the start only (`sk_test_…` holds `k_test_` at 1): a
         // random token may hold `xox` or `hf_` by chance.
-        let carries = |k: &str| secret.match_indices(k).any(|(i, _)| i <= 2 || k.len() >= 6);
+        // A prefix that is only a word for a secret (Notion's `secret_`) identifies no provider
+        // inside a value (`dd_secret_key-…`).
+        let carries = |k: &str| {
+            let word = matches!(
+                k.trim_matches(['_', '-', ':'])
+                    .to_ascii_lowercase()
+                    .as_str(),
+                "secret" | "token" | "key" | "pass" | "password" | "api"
+            );
+            secret
+                .match_indices(k)
+                .any(|(i, _)| i <= 2 && (i == 0 || !word) || k.len() >= 6 && !word)
+        };
         if detectors
             .list
             .iter()
@@ -1229,12 +1258,23 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         {
             return None;
         }
-        // A bare `key` (maps, query strings, test vectors) counts only for a quoted value.
+        // A bare `key` (maps, query strings, object and cache keys, XML attributes) counts only
+        // for a quoted value that looks generated: sixteen characters or more, letters and
+        // digits, no separators of paths and names (`bean:name=x`, `posts/1-view`, `a.m2ts`).
         let bare_key = name.eq_ignore_ascii_case(b"key")
-            && !matches!(
+            && (!matches!(
                 text.get(range.start.wrapping_sub(1)),
                 Some(b'"' | b'\'' | b'`')
-            );
+            ) || secret.len() < 16
+                || secret
+                    .trim_start_matches("base64:")
+                    .trim_end_matches('=')
+                    .contains([':', '.', '=', '#'])
+                || secret.contains('/')
+                    && secret
+                        .split('/')
+                        .any(|p| p.len() >= 4 && p.bytes().all(|b| b.is_ascii_lowercase()))
+                || !secret.bytes().any(|b| b.is_ascii_digit()));
         if public_name(name)
             || bare_key
             || not_a_secret_name(name)
@@ -1247,8 +1287,15 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             return None;
         }
         // Kubernetes `data:` values are base64: `cGFzc3dvcmQ=` is the filler `password`.
+        // Base64 of a typed example (`a secret`, `the-key`) likewise.
         if let Some(decoded) = decoded_base64_text(secret) {
-            if catalog::is_placeholder(&decoded, Catalog::builtin().get("secret")).is_some() {
+            if catalog::is_placeholder(&decoded, Catalog::builtin().get("secret")).is_some()
+                || names_itself(&decoded)
+                || decoded.len() <= 16
+                    && decoded
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b' ')
+            {
                 return None;
             }
         }
@@ -1296,11 +1343,24 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
             && classes == 3
             && secret.chars().any(|c| c.is_ascii_punctuation())
             && entropy_per_char(secret) >= 2.5;
+        // `if password == "team10"`: a login checked against a literal is a hard-coded
+        // credential (CWE-798) however weak; six characters or more, letters and digits.
+        let compared_password = password_name(name)
+            && secret.len() >= 6
+            && classes >= 2
+            && text[..range.start]
+                .iter()
+                .rev()
+                .skip_while(|&&b| matches!(b, b'"' | b'\'' | b'`' | b' ' | b'\t'))
+                .take(2)
+                .all(|&b| b == b'=');
         // Passwords may be made of words (`SummerVacation2024`); keys and tokens are not.
         let compound = word_compound(secret) && !password_name(name);
-        if identifier
+        // Six characters pass the pattern for a compared password only; eight otherwise.
+        if secret.len() < 8 && !compared_password
+            || identifier
             || compound
-            || (entropy_per_char(secret) < min && !hand_made_password)
+            || (entropy_per_char(secret) < min && !hand_made_password && !compared_password)
             || classes < 2
             || secret.contains("://")
             || secret.starts_with('/')
@@ -1517,6 +1577,12 @@ mod tests {
             r#"const internalApiKey = "q8ZfW3nR7tY2mK9pL4xV6bN1";"#,
             r#""AuthToken": "Rk9v.QmFy9Z2x.t7Q4kLm2xVb8nR4pW6""#,
             r#"SESSION_SECRET = "x]9Lq(2#vR@7tY!m{K4p|zW8,Qa""#,
+            // a signing key of any printable characters, quotes of the other kind inside
+            r#"  jwt_signing_secret: 'Qv"7}k/Rw)T;m\4]HzPq;_&n>Lx??]B&9Yd=;@'"#,
+            // a login checked against a literal, however short
+            r#"if user == "ops" and password == "crane7":"#,
+            // `dd_secret_key-…`: a word for a secret before the value is no provider's prefix
+            r#"const opsAppKey = "ops_secret_key-5f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e";"#,
         ];
         for text in secrets {
             assert_eq!(found(text, Generic::On), ["generic-secret"], "{text}");
