@@ -676,7 +676,6 @@ fn has_template_marker(v: &str) -> bool {
     });
     let b = v.as_bytes();
     let alnum = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
-    let alpha = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphabetic());
     let here = b.len() >= 4
         && b[b.len() - 4..].eq_ignore_ascii_case(b"here")
         && (b.len() == 4 || matches!(b[b.len() - 5], b'_' | b'-' | b'.'));
@@ -710,10 +709,11 @@ fn has_template_marker(v: &str) -> bool {
                         || i == 0
                         || !alnum(i - 1))
             }
-            // One case throughout (`TODO`, `tbd`): a random token may hold `tBD` between digits.
+            // One case throughout (`TODO`, `tbd`), standing apart: a random token may hold
+            // `tBD` or `TBD` between digits.
             Kind::Word => {
-                (i == 0 || !alpha(i - 1))
-                    && !alpha(j)
+                (i == 0 || !alnum(i - 1))
+                    && !alnum(j)
                     && (b[i..j].iter().all(|c| !c.is_ascii_uppercase())
                         || b[i..j].iter().all(|c| !c.is_ascii_lowercase()))
             }

@@ -829,6 +829,7 @@ fn basic_credentials(encoded: &str) -> bool {
     match decoded.split_once(':') {
         Some((_, password)) => {
             password.len() >= 6
+                && !names_itself(password)
                 && !password.chars().any(char::is_control)
                 && catalog::is_placeholder(password, Catalog::builtin().get("secret")).is_none()
         }
@@ -994,6 +995,16 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
     camel_case_identifier(secret)
 }
 
+/// Letters that read as a word: a quarter or more vowels (`TIMEOUT`, `config`, `debug`), where
+/// random letters (`MRTJJPU`) have fewer.
+fn wordlike(letters: &str) -> bool {
+    let vowels = letters
+        .chars()
+        .filter(|c| "aeiouyAEIOUY".contains(*c))
+        .count();
+    vowels > 0 && vowels * 4 >= letters.len()
+}
+
 /// `configDebug`, `CustomUserWithM2M`, `log4j2`, `KEY_STOP_TIMEOUT`, `_internal`: parts split at
 /// `_`, `-` and lower-to-upper case changes, each a word (a vowel in four letters or more) with
 /// at most two digits, or an acronym.
@@ -1031,7 +1042,7 @@ fn identifier_of_words(segment: &str) -> bool {
     // digits only), and few digits in all.
     let has_word = parts.iter().any(|p| {
         let letters: String = p.chars().filter(char::is_ascii_alphabetic).collect();
-        letters.len() >= 3 && letters.chars().any(|c| "aeiouyAEIOUY".contains(c))
+        letters.len() >= 3 && wordlike(&letters)
     });
     let few_digits = segment.chars().filter(char::is_ascii_digit).count() <= 3;
     (segment.len() < 4 || has_word && few_digits)
@@ -1041,12 +1052,32 @@ fn identifier_of_words(segment: &str) -> bool {
             let acronym = letters.len() <= 5 && letters.chars().all(|c| c.is_ascii_uppercase());
             let word = letters.chars().skip(1).all(|c| c.is_ascii_lowercase())
                 || letters.chars().all(|c| c.is_ascii_uppercase());
-            digits <= 2
-                && (acronym
-                    || word
-                        && (letters.len() < 4
-                            || letters.chars().any(|c| "aeiouyAEIOUY".contains(c))))
+            digits <= 2 && (acronym || word && (letters.len() < 4 || wordlike(&letters)))
         })
+}
+
+/// `%XX` sequences decoded (URL userinfo); anything else kept as it is.
+fn percent_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A word for a secret in a short value (`MySekretPa$$word`, `secretpassword`, `newpass123`):
@@ -1100,7 +1131,7 @@ fn camel_case_identifier(s: &str) -> bool {
 /// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
 fn not_a_secret_name(name: &[u8]) -> bool {
     static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action|client[_.-]?request)[_.-]?token|key[_.-]?(?:name|len|length|size|type|algorithm|alg|formats?|class(?:es)?|cipher|usage|spec|syntax|attributes|path|file|prefix|suffix|label|ref|arn|uri|url|version|stream|pattern|field|column|header)s?$|(?:s3|object|map|row|dict|sort|group|cache|lookup|table|column)[_.-]?key|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action|client[_.-]?request|client|verification)[_.-]?token$|password[_.-]?data|key[_.-]?(?:name|len|length|size|type|algorithm|alg|formats?|class(?:es)?|cipher|usage|spec|syntax|attributes|path|file|prefix|suffix|label|ref|arn|uri|url|version|stream|pattern|field|column|header)s?$|(?:s3|object|map|row|dict|sort|group|cache|lookup|table|column)[_.-]?key|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
             .expect("not-secret name regex")
     });
     NOT_SECRET.is_match(name)
@@ -1125,6 +1156,30 @@ fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && s.matches('-').count() == 4
         && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+/// The line above and the line below the secret's are base64 (forty characters or more, nothing
+/// else): the secret sits inside an encoded blob (an image in a document, a key in a test).
+fn inside_base64_block(text: &[u8], range: &Range<usize>) -> bool {
+    let line_start = memchr::memrchr(b'\n', &text[..range.start]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &text[range.end..]).map_or(text.len(), |i| range.end + i);
+    let base64_line = |line: &[u8]| {
+        let line = line.trim_ascii();
+        line.len() >= 40
+            && line
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    };
+    let above = line_start.checked_sub(1).map(|end| {
+        let start = memchr::memrchr(b'\n', &text[..end]).map_or(0, |i| i + 1);
+        &text[start..end]
+    });
+    let below = (line_end < text.len()).then(|| {
+        let start = line_end + 1;
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+        &text[start..end]
+    });
+    above.is_some_and(base64_line) && below.is_some_and(base64_line)
 }
 
 /// The whitespace- and quote-delimited token around a secret: `secret:prod/db` sits inside an
@@ -1155,6 +1210,32 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         return None;
     }
     if det.context && (is_reference(&surrounding_token(text, &range)) || looks_encrypted(secret)) {
+        return None;
+    }
+    // Twitter's bearer tokens open with 21 `A`s and Square's with `EAAA`: so does base64 of
+    // zero bytes, line after line of an image or a key inside a document. A token between two
+    // lines of base64 is part of such a blob; a Square token is no run of `A`s or hex.
+    if matches!(det.id, "twitter-bearer-token" | "square-token")
+        && inside_base64_block(text, &range)
+    {
+        return None;
+    }
+    if det.id == "square-token"
+        && secret.starts_with("EAAA")
+        && (secret[4..].contains("AAAA") || secret.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return None;
+    }
+    // A provider's name inside a type or class name (`LaunchTemplateElasticInference…`) beside
+    // another such name: identifiers, not a token.
+    if det.context && camel_case_identifier(secret) {
+        return None;
+    }
+    // `Bearer eW91J3Jl…`: base64 of a sentence ("you're not supposed to decode this!") is a
+    // test's stand-in; an opaque token does not decode to words and spaces.
+    if det.id == "authorization-bearer"
+        && decoded_base64_text(secret).is_some_and(|text| text.matches(' ').count() >= 3)
+    {
         return None;
     }
     // Base36 identity tokens and hex checksums share a length: a checksum has no letter past `f`.
@@ -1188,9 +1269,13 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
     {
         return None;
     }
-    // `http://mary:MySecret@…`, `sftp://secretuser:secretpass@…`: a password that says it is
-    // one, typed for an example or a test.
-    if det.id == "url-credentials" && names_itself(secret) {
+    // `http://mary:MySecret@…`, `redis://:secretpass@…`: a password that says it is one, typed
+    // for an example or a test (also percent-encoded: `my%20pass`).
+    if matches!(
+        det.id,
+        "url-credentials" | "connection-string-password" | "netrc-password"
+    ) && (names_itself(secret) || names_itself(&percent_decoded(secret)))
+    {
         return None;
     }
     if text.get(range.end) == Some(&b'@') {
