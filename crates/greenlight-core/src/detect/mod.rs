@@ -924,31 +924,125 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
             | \#\{ | \[a-z | a-zA-Z | \{[0-9]+,[0-9]*\} | \(\?[:=!]  # templates, regexes
             | ^(?:[0-9]+\.){2,}[0-9]+$                    # an OID
             | ^urn:
+            | ^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T\ ][0-9]{2}:[0-9]{2})?      # a date or a time
+            | \[-?[0-9]+\]\.                             # a JMESPath: `Jobs[-1].JobId`
+            | ^--[a-z] | ^-[A-Za-z][a-z]+(?:[A-Z][a-z]+)*$  # the next command-line flag
+            | ^[A-Z][a-z]+(?:To|From)?-[A-Z][A-Za-z]+$     # a PowerShell cmdlet: `Get-AnsibleParam`
+            | ^\+.*\+$                                    # `+expected1+`
             | [?&][A-Za-z][A-Za-z0-9_.\[\]-]*=             # a query string
             | ^[a-z0-9.-]+\.[a-z]{2,}/[a-z0-9._-]+$        # a label key: `x.k8s.io/name`
             | \{$ | ^\[\]                                 # Go's generated String()
             | ^\[[A-Za-z_\ -]+\]$ | ^<[A-Za-z_\ -]+>$      # a placeholder: `[username]`
             | ^(?:pbkdf2_[a-z0-9]+|bcrypt|argon2[a-z]*|scrypt)\$   # a password hash
-            | ^\$(?:2[abxy]?|5|6|y|argon2[a-z]*|scrypt|pbkdf2[a-z0-9-]*)\$
+            | (?:^|:)\$(?:2[abxy]?|5|6|y|argon2[a-z]*|scrypt|pbkdf2[a-z0-9-]*)\$
             | (?:%[0-9A-Fa-f]{2}.*){3}                     # URL-encoded text
             "#,
         )
         .expect("not-a-token shapes")
     });
-    if SHAPES.is_match(secret.as_bytes()) {
+    // Prose (`Authentifizierungs-Modus`, `Confirmació`, Japanese labels): tokens are ASCII.
+    if SHAPES.is_match(secret.as_bytes()) || !secret.is_ascii() {
         return true;
+    }
+    // Hex of a sentence (`6368616e676520…`, "change this …"): text, not key material.
+    if secret.len() >= 32 {
+        let hex = secret
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .max_by_key(|run| run.len())
+            .unwrap_or_default();
+        if hex.len() >= 32 && hex.len() % 2 == 0 {
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                .collect();
+            if bytes.iter().all(|b| (0x20..0x7f).contains(b))
+                && bytes.iter().filter(|&&b| b == b' ').count() >= 2
+            {
+                return true;
+            }
+        }
     }
     // A dotted name (`log4j.configDebug`, `org.apache.logging`, `auth_tests.CustomUser`): every
     // part an identifier made of words. Dotted tokens (`dp.scim.…`, `hawk.….…`, Kubernetes'
     // `abcdef.0123456789abcdef`) have a random part.
     let (stem, extension) = secret.rsplit_once('.').unwrap_or((secret, ""));
-    let file_name = (1..=4).contains(&extension.len())
-        && extension
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && stem.split(['.', '/']).all(identifier_of_words);
-    if secret.contains('.') && (file_name || secret.split('.').all(identifier_of_words)) {
+    // A file name: a common extension after a name (`jwk_ec_key_secp256k1.json`, `server.key`).
+    const EXTENSIONS: &[&str] = &[
+        "json",
+        "yml",
+        "yaml",
+        "txt",
+        "md",
+        "xml",
+        "html",
+        "js",
+        "ts",
+        "py",
+        "rb",
+        "go",
+        "java",
+        "enc",
+        "key",
+        "pem",
+        "crt",
+        "cer",
+        "p12",
+        "pfx",
+        "jks",
+        "war",
+        "jar",
+        "zip",
+        "gz",
+        "tar",
+        "png",
+        "jpg",
+        "gif",
+        "svg",
+        "mp4",
+        "m2ts",
+        "csv",
+        "log",
+        "conf",
+        "cfg",
+        "ini",
+        "toml",
+        "sh",
+        "ps1",
+        "dmg",
+        "exe",
+        "dll",
+        "so",
+        "db",
+        "sqlite",
+        "env",
+        "properties",
+        "lock",
+    ];
+    let file_name = EXTENSIONS.contains(&extension)
+        && !stem.is_empty()
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+    // (`#` and `:` join names too — `smithy.api#noAuth`, `build-arg:BUILDKIT_SYNTAX` — but
+    // also the words of a hand-made password: `Acme#Prod77`.)
+    let separators: &[char] = if password_name(name) {
+        &['.']
+    } else {
+        &['.', '#', ':']
+    };
+    if file_name || secret.contains(separators) && secret.split(separators).all(identifier_of_words)
+    {
         return true;
+    }
+    // An option (`StrictHostKeyChecking=no`, `zlib-level=9`): a name of words, a short value.
+    if let Some((option, setting)) = secret.split_once('=') {
+        if !option.is_empty()
+            && option.split(['.', '-', '_']).all(identifier_of_words)
+            && setting.len() <= 12
+            && setting.split(['.', '-', '_']).all(identifier_of_words)
+        {
+            return true;
+        }
     }
     // A list (`sigv4,httpBearerAuth`, `bytes,1,opt,name=key`): parts of word characters
     // between commas, one of them a word. (A generated password may hold a comma among other
@@ -969,12 +1063,16 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
     let wordy = |p: &str| {
         p.len() >= 3
             && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && p[1..]
+            && (p[1..]
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+                || p.chars().all(|c| c.is_ascii_uppercase()))
             && p.chars().filter(|c| c.is_ascii_digit()).count() <= 2
     };
-    if secret.contains('/') && secret.split('/').filter(|p| wordy(p)).count() >= 2 {
+    if secret.starts_with("./")
+        || secret.starts_with("../")
+        || secret.contains('/') && secret.split(['/', ':']).filter(|p| wordy(p)).count() >= 2
+    {
         return true;
     }
     // Made from its own name: the name's last part (`fooToken` of `c.fooToken`), squeezed.
@@ -995,14 +1093,17 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
     camel_case_identifier(secret)
 }
 
-/// Letters that read as a word: a quarter or more vowels (`TIMEOUT`, `config`, `debug`), where
-/// random letters (`MRTJJPU`) have fewer.
+/// Letters that read as a word: a vowel, and no more than three consonants in a row (`Strict`,
+/// `TIMEOUT`, `config`), where random letters (`MRTJJPU`, `pdcmdylrn`) run longer.
 fn wordlike(letters: &str) -> bool {
-    let vowels = letters
-        .chars()
-        .filter(|c| "aeiouyAEIOUY".contains(*c))
-        .count();
-    vowels > 0 && vowels * 4 >= letters.len()
+    let vowel = |c: char| "aeiouyAEIOUY".contains(c);
+    let mut run = 0;
+    let mut longest = 0;
+    for c in letters.chars() {
+        run = if vowel(c) { 0 } else { run + 1 };
+        longest = longest.max(run);
+    }
+    letters.chars().any(vowel) && longest <= 3
 }
 
 /// `configDebug`, `CustomUserWithM2M`, `log4j2`, `KEY_STOP_TIMEOUT`, `_internal`: parts split at
@@ -1045,7 +1146,7 @@ fn identifier_of_words(segment: &str) -> bool {
         letters.len() >= 3 && wordlike(&letters)
     });
     let few_digits = segment.chars().filter(char::is_ascii_digit).count() <= 3;
-    (segment.len() < 4 || has_word && few_digits)
+    (segment.chars().filter(char::is_ascii_alphabetic).count() < 3 || has_word && few_digits)
         && parts.iter().filter(|p| !p.is_empty()).all(|p| {
             let digits = p.chars().filter(char::is_ascii_digit).count();
             let letters: String = p.chars().filter(char::is_ascii_alphabetic).collect();
@@ -1084,10 +1185,11 @@ fn percent_decoded(s: &str) -> String {
 /// what people type into examples; a generator does not spell words.
 fn names_itself(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
-    secret.len() < 24
-        && ["pass", "secret", "sekret", "token", "pwd"]
-            .iter()
-            .any(|w| lower.contains(w))
+    lower.contains("password")
+        || secret.len() < 24
+            && ["pass", "secret", "sekret", "token", "pwd", "example"]
+                .iter()
+                .any(|w| lower.contains(w))
 }
 
 /// `PublicIpv4Pools`, `ServerlessV2PlatformVersions`: every part a Capitalised word of two or
@@ -1131,7 +1233,7 @@ fn camel_case_identifier(s: &str) -> bool {
 /// `tokenizer`, database and cache keys, and the bare `key`/`pass`/`auth` of maps and query strings.
 fn not_a_secret_name(name: &[u8]) -> bool {
     static NOT_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action|client[_.-]?request|client|verification)[_.-]?token$|password[_.-]?data|key[_.-]?(?:name|len|length|size|type|algorithm|alg|formats?|class(?:es)?|cipher|usage|spec|syntax|attributes|path|file|prefix|suffix|label|ref|arn|uri|url|version|stream|pattern|field|column|header)s?$|(?:s3|object|map|row|dict|sort|group|cache|lookup|table|column)[_.-]?key|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
+        Regex::new(r"(?i)csrf|xsrf|author|keyboard|monkey|turkey|donkey|hockey|whiskey|jockey|passenger|compass|bypass|passive|passthrough|passport|keyword|keyframe|keycode|keystroke|keypress|keyup|keydown|keychain|keymap|keyspace|keyring|tokeniz|surpass|primary[_.-]?key|foreign[_.-]?key|sort[_.-]?key|cache[_.-]?key|partition[_.-]?key|hash[_.-]?key|range[_.-]?key|idempotency[_.-]?key|lookup[_.-]?key|i18n|translation|pub[_.-]?key|rekey|hash|digest|checksum|fingerprint|sha[0-9]*$|md5|integrity|(?:next|page|continuation|change|sync|resume|lifecycle[_.-]?action|client[_.-]?request|client|verification)[_.-]?token$|password[_.-]?data|(?:output|input)[_.-]?token|(?:type|method|mode|scheme|kind|format|provider|strategy|flow|status|state|level|enabled|required|field|name|label|prefix|suffix|policy|source)$|^(?:label|field|notice|text|button|error|msg|title|caption|hint|placeholder|tooltip|setting)[_.-]|passthru|pass(?:ed|es|ing)\b|cached?[_.-][a-z_.-]*key$|gpg[_.-]?key|pgp[_.-]?key|key[_.-]?(?:name|len|length|size|type|algorithm|alg|formats?|class(?:es)?|cipher|usage|spec|syntax|attributes|path|file|prefix|suffix|label|ref|arn|uri|url|version|stream|pattern|field|column|header)s?[0-9]*$|(?:s3|object|map|row|dict|sort|group|cache|lookup|table|column)[_.-]?key|result[_.-]?key|encrypted|obscured|ciphertext|env[_.-]?var|keyfactory|keygenerator|keypairgenerator|keyagreement|alg\.alias|^[_.-]*(?:pass|auth|keys|key[0-9]+)[0-9]*[_.-]*$")
             .expect("not-secret name regex")
     });
     NOT_SECRET.is_match(name)
@@ -1649,6 +1751,14 @@ mod tests {
             r#"password: "MySecretPa$$1""#,
             // CamelCase identifiers
             r#""result_key": "ServerlessV3ComputeReservations""#,
+            // dates, options, flags, cmdlets, member names, file names, prose, hex of text
+            r#""PasswordLastChanged": "2024-03-05T11:22:33Z","#,
+            r#"accept_key = "StrictHostKeyChecking=no""#,
+            r#"$token_value = Get-ModuleParam -obj $params"#,
+            r#"if auth_scheme == 'smithy.api#sigv4Auth':"#,
+            r#"token_file = "fixtures/jwk_rsa_key_secp521.json""#,
+            r#"label_api_token: "Clé d'accès API""#,
+            r#"SERVICE_SECRET: "706c65617365206368616e67652074686973206e6f7721""#,
         ];
         for text in not_secrets {
             let file = if text.starts_with('"') {
@@ -1668,6 +1778,8 @@ mod tests {
             r#"if user == "ops" and password == "crane7":"#,
             // `dd_secret_key-…`: a word for a secret before the value is no provider's prefix
             r#"const opsAppKey = "ops_secret_key-5f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e";"#,
+            // a hand-made password of words joined by `#` is still a password
+            r#"DB_ROOT_PASSWORD=Harbor#Gate42"#,
         ];
         for text in secrets {
             assert_eq!(found(text, Generic::On), ["generic-secret"], "{text}");
