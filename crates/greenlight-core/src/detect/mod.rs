@@ -588,6 +588,45 @@ impl Detectors {
 }
 
 /// The end of the `n`-th line below the line that ends at `line_end`.
+/// A PEM body shorter than the DER structure it opens says it is, with the cut marked:
+/// `MIIEpQ…` declares a 1,189-byte RSA key; sixty characters of it and `.` in a docstring are
+/// an illustration. (Short bodies without a mark are still reported: test vectors of keys are
+/// often cut by hand.)
+fn pem_truncated(pem: &str) -> bool {
+    use base64::Engine;
+    let after_begin = pem
+        .find("-----BEGIN")
+        .and_then(|i| pem[i + 10..].find("-----").map(|j| i + 10 + j + 5))
+        .map_or(pem, |i| &pem[i..]);
+    let body: String = after_begin
+        .find("-----END")
+        .map_or(after_begin, |i| &after_begin[..i])
+        .replace("\\n", "\n")
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(str::chars)
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        .collect();
+    let Some(head) = body.get(..8) else {
+        return false;
+    };
+    let Ok(der) = base64::engine::general_purpose::STANDARD.decode(head) else {
+        return false;
+    };
+    // A DER SEQUENCE with a long-form length: 0x30, 0x81 LEN or 0x82 LEN LEN.
+    let declared = match der.as_slice() {
+        [0x30, 0x81, len, ..] => usize::from(*len) + 3,
+        [0x30, 0x82, hi, lo, ..] => (usize::from(*hi) << 8 | usize::from(*lo)) + 4,
+        _ => return false,
+    };
+    // Elided on purpose (`…`, `.....`): shorter than it says, with the cut marked.
+    let raw_body = after_begin
+        .find("-----END")
+        .map_or(after_begin, |i| &after_begin[..i]);
+    let elided = raw_body.contains('.') || raw_body.contains('…');
+    elided && body.trim_end_matches('=').len() * 3 / 4 < declared * 9 / 10
+}
+
 /// The base64 characters of a PEM block's body: after its BEGIN line, before its END line,
 /// without RFC 1421 header lines (`Proc-Type: …`). The smallest real private key (an Ed25519
 /// OpenSSH key) has several hundred.
@@ -1350,7 +1389,11 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         let end = (range.start + MULTILINE_WINDOW).min(text.len());
         String::from_utf8_lossy(&text[range.start..end]).into_owned()
     };
-    if det.id == "private-key" && (secret.contains("YOUR") || pem_body_len(&pem_from_here()) < 64) {
+    if det.id == "private-key"
+        && (secret.contains("YOUR")
+            || pem_body_len(&pem_from_here()) < 64
+            || pem_truncated(&pem_from_here()))
+    {
         return None; // a placeholder, or a header and footer around a word: no key material
     }
     // A long run of one character (`aaaaaaaaaaaa`, `0000000000`) is a filler in a sample, not
@@ -1784,6 +1827,14 @@ mod tests {
         for text in secrets {
             assert_eq!(found(text, Generic::On), ["generic-secret"], "{text}");
         }
+    }
+
+    #[test]
+    fn an_elided_pem_body_is_an_illustration() {
+        // `MIIEpA…` opens a 1,188-byte RSA key: sixty-odd characters and a `.` are a docstring's
+        // example; the same key written out in full would be reported.
+        let elided = ":param private_key: `-----BEGIN RSA PRIVATE KEY----- MIIEpAIBAAKCAQEAPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA/2O76UMFxFkM/R5Kj. -----END RSA PRIVATE KEY-----`";
+        assert!(found(elided, Generic::On).is_empty());
     }
 
     #[test]
