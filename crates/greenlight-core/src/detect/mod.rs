@@ -689,6 +689,8 @@ fn bare_token_assignment(
         && value.len() >= 16
         && value.iter().any(u8::is_ascii_digit)
         && value.iter().any(u8::is_ascii_alphabetic)
+        // `cautils.ECDSA256Key`, `appsv1.LabelKey`: a member of a package, not a literal.
+        && !value.contains(&b'.')
 }
 
 /// The longest stretch of `s` that repeats a pattern of two to four characters (not all one
@@ -1132,8 +1134,8 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
     camel_case_identifier(secret)
 }
 
-/// Letters that read as a word: a vowel, and no more than three consonants in a row (`Strict`,
-/// `TIMEOUT`, `config`), where random letters (`MRTJJPU`, `pdcmdylrn`) run longer.
+/// Letters that read as a word: a vowel, and no more than four consonants in a row (`Strict`,
+/// `TIMEOUT`, `tmpdir`), where random letters (`MRTJJPU`, `pdcmdylrn`) run longer.
 fn wordlike(letters: &str) -> bool {
     let vowel = |c: char| "aeiouyAEIOUY".contains(c);
     let mut run = 0;
@@ -1142,7 +1144,7 @@ fn wordlike(letters: &str) -> bool {
         run = if vowel(c) { 0 } else { run + 1 };
         longest = longest.max(run);
     }
-    letters.chars().any(vowel) && longest <= 3
+    letters.chars().any(vowel) && longest <= 4
 }
 
 /// `configDebug`, `CustomUserWithM2M`, `log4j2`, `KEY_STOP_TIMEOUT`, `_internal`: parts split at
@@ -1265,7 +1267,17 @@ fn camel_case_identifier(s: &str) -> bool {
             && letters.chars().skip(1).all(|c| c.is_ascii_lowercase())
             && letters.chars().any(|c| "aeiouyAEIOUY".contains(c))
     };
-    parts.len() >= 3 && parts.iter().all(word)
+    // camelCase: the first part may be a lower-case word (`attributeWithEmptyElementKey`).
+    let lower_word = |p: &String| {
+        p.len() >= 2
+            && p.chars().all(|c| c.is_ascii_lowercase())
+            && p.chars().any(|c| "aeiouy".contains(c))
+    };
+    parts.len() >= 3
+        && parts
+            .iter()
+            .enumerate()
+            .all(|(i, p)| word(p) || i == 0 && lower_word(p))
 }
 
 /// Names that contain a secret-like word without naming a secret: `author`, `bypass`,
