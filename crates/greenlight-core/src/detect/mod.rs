@@ -971,7 +971,7 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
             | ^[A-Z][a-z]+(?:To|From)?-[A-Z][A-Za-z]+$     # a PowerShell cmdlet: `Get-AnsibleParam`
             | ^\+.*\+$                                    # `+expected1+`
             | [?&][A-Za-z][A-Za-z0-9_.\[\]-]*=             # a query string
-            | ^[a-z0-9.-]+\.[a-z]{2,}/[a-z0-9._-]+$        # a label key: `x.k8s.io/name`
+            | ^[a-z0-9.-]+\.[a-z]{2,}/[A-Za-z0-9._-]+$     # a label key: `x.k8s.io/name`
             | \{$ | ^\[\]                                 # Go's generated String()
             | ^\[[A-Za-z_\ -]+\]$ | ^<[A-Za-z_\ -]+>$      # a placeholder: `[username]`
             | ^(?:pbkdf2_[a-z0-9]+|bcrypt|argon2[a-z]*|scrypt)\$   # a password hash
@@ -1080,7 +1080,9 @@ fn code_or_text_not_token(secret: &str, name: &[u8]) -> bool {
         if !option.is_empty()
             && option.split(['.', '-', '_']).all(identifier_of_words)
             && setting.len() <= 12
-            && setting.split(['.', '-', '_']).all(identifier_of_words)
+            && setting
+                .split(['.', '-', '_'])
+                .all(|p| identifier_of_words(p) || p.bytes().all(|b| b.is_ascii_digit()))
         {
             return true;
         }
@@ -1194,7 +1196,7 @@ fn identifier_of_words(segment: &str) -> bool {
             let acronym = letters.len() <= 5 && letters.chars().all(|c| c.is_ascii_uppercase());
             let word = letters.chars().skip(1).all(|c| c.is_ascii_lowercase())
                 || letters.chars().all(|c| c.is_ascii_uppercase());
-            digits <= 2 && (acronym || word && (letters.len() < 4 || wordlike(&letters)))
+            digits <= 3 && (acronym || word && (letters.len() < 4 || wordlike(&letters)))
         })
 }
 
