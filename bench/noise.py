@@ -247,7 +247,7 @@ def main():
     per_100mb = false / mb * 100 if mb else 0.0
     print(f"scanned: {what}")
     print(f"         {report['scan']['files_scanned']} files, {mb:.0f} MB, {len(report['scan']['skipped'])} skipped")
-    print(f"findings: {len(report['findings'])} — {real} real (credentials in fixtures), {false} false, {len(unreviewed)} unreviewed")
+    print(f"findings: {len(report['findings'])} — {real} real (credentials by shape: fixtures, samples), {false} false, {len(unreviewed)} unreviewed")
     print(f"false findings per 100 MB: {per_100mb:.2f} (goal: at most {GOAL_PER_100MB})")
     for key in unreviewed:
         print(f"  unreviewed: {key[0]}:{key[1]} {key[2]}")
