@@ -594,19 +594,8 @@ impl Detectors {
 /// often cut by hand.)
 fn pem_truncated(pem: &str) -> bool {
     use base64::Engine;
-    let after_begin = pem
-        .find("-----BEGIN")
-        .and_then(|i| pem[i + 10..].find("-----").map(|j| i + 10 + j + 5))
-        .map_or(pem, |i| &pem[i..]);
-    let body: String = after_begin
-        .find("-----END")
-        .map_or(after_begin, |i| &after_begin[..i])
-        .replace("\\n", "\n")
-        .lines()
-        .filter(|l| !l.contains(':'))
-        .flat_map(str::chars)
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
-        .collect();
+    let raw_body = pem_raw_body(pem);
+    let body = pem_base64(raw_body);
     let Some(head) = body.get(..8) else {
         return false;
     };
@@ -620,30 +609,37 @@ fn pem_truncated(pem: &str) -> bool {
         _ => return false,
     };
     // Elided on purpose (`…`, `.....`): shorter than it says, with the cut marked.
-    let raw_body = after_begin
-        .find("-----END")
-        .map_or(after_begin, |i| &after_begin[..i]);
     let elided = raw_body.contains('.') || raw_body.contains('…');
     elided && body.trim_end_matches('=').len() * 3 / 4 < declared * 9 / 10
 }
 
-/// The base64 characters of a PEM block's body: after its BEGIN line, before its END line,
-/// without RFC 1421 header lines (`Proc-Type: …`). The smallest real private key (an Ed25519
-/// OpenSSH key) has several hundred.
-fn pem_body_len(pem: &str) -> usize {
+/// What lies between a PEM block's BEGIN line and its END line, as written.
+fn pem_raw_body(pem: &str) -> &str {
     let after_begin = pem
         .find("-----BEGIN")
         .and_then(|i| pem[i + 10..].find("-----").map(|j| i + 10 + j + 5))
         .map_or(pem, |i| &pem[i..]);
-    let body = after_begin
+    after_begin
         .find("-----END")
-        .map_or(after_begin, |i| &after_begin[..i]);
-    body.replace("\\n", "\n")
+        .map_or(after_begin, |i| &after_begin[..i])
+}
+
+/// The base64 characters of a PEM body, without RFC 1421 header lines (`Proc-Type: …`), escaped
+/// newlines (`\\n` in a JSON string) read as newlines.
+fn pem_base64(raw_body: &str) -> String {
+    raw_body
+        .replace("\\n", "\n")
         .lines()
         .filter(|l| !l.contains(':'))
         .flat_map(str::chars)
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
-        .count()
+        .collect()
+}
+
+/// The base64 characters of a PEM block's body (see [`pem_base64`]). The smallest real private
+/// key (an Ed25519 OpenSSH key) has several hundred.
+fn pem_body_len(pem: &str) -> usize {
+    pem_base64(pem_raw_body(pem)).len()
 }
 
 /// In source code, an unquoted value is usually an expression (`password = hashlib.sha256(raw)`,
@@ -1164,24 +1160,10 @@ fn identifier_of_words(segment: &str) -> bool {
     {
         return false;
     }
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for c in segment.chars() {
-        if matches!(c, '_' | '-' | '$') {
-            parts.push(std::mem::take(&mut current));
-            continue;
-        }
-        if c.is_ascii_uppercase()
-            && current
-                .chars()
-                .last()
-                .is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
-        {
-            parts.push(std::mem::take(&mut current));
-        }
-        current.push(c);
-    }
-    parts.push(current);
+    let parts: Vec<&str> = segment
+        .split(['_', '-', '$'])
+        .flat_map(camel_parts)
+        .collect();
     // A word of three letters or more somewhere (`Rk9v`, `t7Q4kLm2` split into letters and
     // digits only), and few digits in all.
     let has_word = parts.iter().any(|p| {
@@ -1235,28 +1217,34 @@ fn names_itself(secret: &str) -> bool {
                 .any(|w| lower.contains(w))
 }
 
+/// `configDebug` → `config`, `Debug`; `SigV4Query` → `Sig`, `V4`, `Query`: split where an
+/// upper-case letter follows a lower-case letter or a digit. (`""` is one empty part.)
+fn camel_parts(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut previous: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        if c.is_ascii_uppercase()
+            && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
+            parts.push(&s[start..i]);
+            start = i;
+        }
+        previous = Some(c);
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
 /// `PublicIpv4Pools`, `ServerlessV2PlatformVersions`: every part a Capitalised word of two or
 /// more letters with a vowel (an optional short number after it), three parts or more. Random
 /// base62 splits into short parts with many lone capitals.
 fn camel_case_identifier(s: &str) -> bool {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for c in s.chars() {
-        if !c.is_ascii_alphanumeric() {
-            return false;
-        }
-        let boundary = c.is_ascii_uppercase()
-            && current
-                .chars()
-                .last()
-                .is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
-        if boundary {
-            parts.push(std::mem::take(&mut current));
-        }
-        current.push(c);
+    if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
     }
-    parts.push(current);
-    let word = |p: &String| {
+    let parts = camel_parts(s);
+    let word = |p: &&str| {
         let letters: String = p.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
         let digits = p.len() - letters.len();
         letters.len() >= 2
@@ -1270,7 +1258,7 @@ fn camel_case_identifier(s: &str) -> bool {
             && letters.chars().any(|c| "aeiouyAEIOUY".contains(c))
     };
     // camelCase: the first part may be a lower-case word (`attributeWithEmptyElementKey`).
-    let lower_word = |p: &String| {
+    let lower_word = |p: &&str| {
         p.len() >= 2
             && p.chars().all(|c| c.is_ascii_lowercase())
             && p.chars().any(|c| "aeiouy".contains(c))
@@ -1404,9 +1392,10 @@ fn confirm(det: &'static Detector, text: &[u8], range: Range<usize>, name: &[u8]
         String::from_utf8_lossy(&text[range.start..end]).into_owned()
     };
     if det.id == "private-key"
-        && (secret.contains("YOUR")
-            || pem_body_len(&pem_from_here()) < 64
-            || pem_truncated(&pem_from_here()))
+        && (secret.contains("YOUR") || {
+            let pem = pem_from_here();
+            pem_body_len(&pem) < 64 || pem_truncated(&pem)
+        })
     {
         return None; // a placeholder, or a header and footer around a word: no key material
     }
